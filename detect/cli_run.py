@@ -1,0 +1,61 @@
+"""``detect run`` and ``detect report`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from detect.config import SEVERITIES
+
+_COMMON_HELP = "Add --debug to see a traceback on errors."
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="screen a panel and write the run directory",
+                       description="Load PATH... (CSV, Excel, Parquet), run every detector, and write "
+                                   "findings.csv, regions.csv, exclusions.csv, manifest.json (and the report).",
+                       epilog=_COMMON_HELP)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="input files")
+    p.add_argument("--config", metavar="FILE", help="detect.toml with parameters and threshold overrides")
+    p.add_argument("--out", metavar="DIR", default="reports/run", help="run directory (default: reports/run)")
+    p.add_argument("--lang", choices=("zh", "en"), help="report language (default: Chinese when region names are Chinese)")
+    p.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 when a finding is at or above this severity")
+    p.add_argument("--detectors", metavar="NAMES", help="comma-separated detector names (default: all)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.set_defaults(func=cmd_run)
+
+
+def _progress(quiet: bool):
+    if quiet:
+        return None
+    from tqdm import tqdm
+
+    def wrap(items):
+        return tqdm(items, desc="detectors", unit="det", file=sys.stderr, leave=False, disable=None)
+
+    return wrap
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from detect.config import SEVERITIES as order, load_config
+    from detect.pipeline import resolve_lang, run, write_run
+
+    dets = [d.strip() for d in args.detectors.split(",") if d.strip()] if args.detectors else None
+    config = load_config(args.config, lang=args.lang, fail_on=args.fail_on, detectors=dets)
+    result = run(args.paths, config, progress=_progress(args.quiet))
+    lang = resolve_lang(config.lang, result.panel)
+    out = write_run(result, args.out, lang=lang)
+    m = result.manifest
+    if not args.quiet:
+        c = m["severity_counts"]
+        sys.stderr.write(
+            f"detect: {m['rows_in']} rows in, {m['rows_used']} used, {m['rows_excluded']} excluded; "
+            f"{m['n_findings']} findings ({c['high']} high, {c['medium']} medium, {c['low']} low) "
+            f"in {m['n_regions']} regions -> {out}\n")
+    if config.fail_on and len(result.findings):
+        limit = order.index(config.fail_on)
+        if any(order.index(s) <= limit for s in result.findings["severity"]):
+            return 1
+    return 0

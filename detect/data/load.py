@@ -1,0 +1,533 @@
+"""Read input files into a Panel, with every excluded row accounted for.
+
+Files: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 detected; comma, tab or semicolon), Excel ``.xlsx``
+(every sheet with recognisable headers), Parquet. Layouts: long (``indicator`` + ``value``), wide by
+indicator (one column per indicator) or wide by period (one column per year). Headers in Chinese or
+English are mapped through :mod:`detect.data.aliases`.
+
+Row accounting. The unit of accounting is the *record*: one reported figure, i.e. one input row of a
+long file or one (row, indicator column) cell of a wide file. ``rows_in`` counts records, and every
+record ends up either used (in the panel; a figure reported missing is kept as NaN) or excluded
+(one line in ``exclusions.csv`` with its reason): ``rows_in = rows_used + rows_excluded``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from detect.data.aliases import (NONNEGATIVE, canonical_indicator, header_unit, norm_key, province_code,
+                                 standard_column)
+from detect.data.panel import PANEL_COLUMNS, Panel
+from detect.data.units import base_unit, factor, norm_unit
+from detect.exceptions import InputError
+
+EXCLUSION_COLUMNS: tuple[str, ...] = ("file", "row", "column", "raw_value", "reason")
+
+#: Tokens that mean "no figure" (compared after NFKC and strip, case-insensitive).
+MISSING_TOKENS: frozenset[str] = frozenset({
+    "", "-", "--", "---", "—", "——", "–", "…", "...", "..", "na", "n/a", "nan", "null", "none", "/",
+    "无", "空", "缺失", "#n/a", "x",
+})
+
+_NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_YEAR = re.compile(r"^(\d{4})(?:\.0+)?\s*年?(?:度)?$")
+_QUARTER = re.compile(r"^(\d{4})\s*(?:年)?\s*[-/ ]?\s*(?:q|第)?\s*([1-4一二三四])\s*(?:季度|季)?$", re.I)
+_MONTH = re.compile(r"^(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:月)?(?:[-/.]\d{1,2}(?:\s.*)?)?$")
+_CN_Q = {"一": "1", "二": "2", "三": "3", "四": "4"}
+MIN_YEAR, MAX_YEAR = 1949, 2100
+MAX_HEADER_SCAN = 20
+
+
+@dataclass
+class LoadResult:
+    """A Panel with the exclusions and the accounting of every input record."""
+
+    panel: Panel
+    exclusions: pd.DataFrame
+    inputs: list[dict] = field(default_factory=list)
+    rows_in: int = 0
+    rows_used: int = 0
+    rows_excluded: int = 0
+
+
+class _Excl:
+    """Collects exclusion lines."""
+
+    def __init__(self) -> None:
+        self.frames: list[pd.DataFrame] = []
+
+    def add(self, file, row, column, raw, reason) -> None:
+        n = len(row) if hasattr(row, "__len__") and not isinstance(row, str) else 1
+        self.frames.append(pd.DataFrame({
+            "file": np.broadcast_to(np.asarray(file, dtype=object), (n,)),
+            "row": np.broadcast_to(np.asarray(row), (n,)),
+            "column": np.broadcast_to(np.asarray(column, dtype=object), (n,)),
+            "raw_value": np.broadcast_to(np.asarray(raw, dtype=object), (n,)),
+            "reason": np.broadcast_to(np.asarray(reason, dtype=object), (n,)),
+        }))
+
+    def frame(self) -> pd.DataFrame:
+        frames = [f for f in self.frames if len(f)]
+        if not frames:
+            return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in EXCLUSION_COLUMNS})
+        df = pd.concat(frames, ignore_index=True)
+        df["row"] = df["row"].astype("int64")
+        return df.sort_values(["file", "row", "column"], kind="mergesort").reset_index(drop=True)
+
+
+# --- reading files ---------------------------------------------------------------------------------
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: cannot decode the file as UTF-8 or GBK/GB18030 text") from None
+
+
+def _read_csv_text(text: str, name: str) -> pd.DataFrame:
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        sep = dialect.delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
+                         skip_blank_lines=False, engine="python")
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"{name}: not a readable CSV file ({exc})") from None
+    return df
+
+
+def _raw_tables(path: Path) -> tuple[list[tuple[str, pd.DataFrame]], str]:
+    """The file's tables as strings with no header applied: [(sheet, frame)], and the format."""
+    name = str(path)
+    if not path.exists():
+        raise InputError(f"{name}: no such file")
+    if path.is_dir():
+        raise InputError(f"{name}: is a directory, not a data file")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{name}: the file is empty")
+    if head.startswith(b"PAR1"):
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises many types
+            raise InputError(f"{name}: not a readable Parquet file ({exc})") from None
+        raw = pd.DataFrame([list(df.columns)] + df.astype(object).where(df.notna(), "").map(_cell_text).values.tolist())
+        return [("", raw)], "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
+        except Exception as exc:
+            raise InputError(f"{name}: not a readable Excel .xlsx file ({exc})") from None
+        return [(s, df.map(_cell_text)) for s, df in sheets.items()], "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(f"{name}: old Excel .xls format is not supported; save it as .xlsx or CSV")
+    data = path.read_bytes()
+    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
+        import gzip
+        try:
+            data = gzip.decompress(data)
+        except OSError as exc:
+            raise InputError(f"{name}: broken gzip file ({exc})") from None
+    if b"\x00" in data[:65536]:
+        raise InputError(f"{name}: binary data, not a CSV, Excel or Parquet file")
+    text, enc = _decode(data, name)
+    if not text.strip():
+        raise InputError(f"{name}: the file has no content")
+    return [("", _read_csv_text(text, name))], f"csv ({enc})"
+
+
+def _cell_text(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float):
+        return repr(v) if not v.is_integer() or abs(v) >= 1e16 else str(int(v))
+    if isinstance(v, pd.Timestamp) or hasattr(v, "strftime"):
+        return v.strftime("%Y-%m")
+    return str(v)
+
+
+# --- parsing cells ---------------------------------------------------------------------------------
+
+def _nfkc(s: pd.Series) -> pd.Series:
+    return s.astype(str).map(lambda x: unicodedata.normalize("NFKC", x).strip())
+
+
+def parse_values(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Parse reported figures.
+
+    Returns
+    -------
+    value : float Series (NaN where missing or unparseable)
+    clean : the number as text (thousands separators and ``%`` removed), for digit tests
+    missing : bool Series, the cell says "no figure" (``—``, ``NA``, empty …)
+    bad : bool Series, the cell is not a number
+    """
+    s = _nfkc(raw)
+    low = s.str.lower()
+    missing = low.isin(MISSING_TOKENS)
+    t = s.str.replace(r"(?<=\d)[,\s'](?=\d{3}(\D|$))", "", regex=True)   # 1,234,567.8 / 1 234 / 1'234
+    pct = t.str.endswith("%")
+    t = t.str.rstrip("%").str.strip()
+    paren = t.str.match(r"^\(.*\)$")
+    t = t.where(~paren, "-" + t.str.slice(1, -1))
+    ok = t.str.match(_NUM.pattern) & ~missing
+    value = pd.to_numeric(t.where(ok), errors="coerce").astype("float64")
+    bad = ~ok & ~missing
+    clean = t.where(ok, "")
+    return value, clean, missing, bad
+
+
+def parse_periods(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse periods: ``2015`` / ``2015年`` (A), ``2015Q3`` / ``2015年第三季度`` (Q), ``2015-07`` /
+    ``2015年7月`` (M). Returns (period, year, freq); unparseable entries give empty strings / -1."""
+    s = _nfkc(raw)
+    period = pd.Series("", index=s.index, dtype=object)
+    year = pd.Series(-1, index=s.index, dtype="int64")
+    freq = pd.Series("", index=s.index, dtype=object)
+    m = s.str.extract(_YEAR)
+    ok = m[0].notna()
+    period[ok] = m.loc[ok, 0]
+    freq[ok] = "A"
+    q = s.str.extract(_QUARTER)
+    okq = q[0].notna() & ~ok
+    if okq.any():
+        period[okq] = q.loc[okq, 0].astype(str) + "Q" + q.loc[okq, 1].map(lambda x: _CN_Q.get(x, x)).astype(str)
+    freq[okq] = "Q"
+    mo = s.str.extract(_MONTH)
+    okm = mo[0].notna() & ~ok & ~okq
+    months = pd.to_numeric(mo[1], errors="coerce")
+    okm &= months.between(1, 12)
+    if okm.any():
+        period[okm] = mo.loc[okm, 0].astype(str) + "-" + months[okm].astype(int).map("{:02d}".format).astype(str)
+    freq[okm] = "M"
+    good = freq != ""
+    year[good] = pd.to_numeric(period[good].str.slice(0, 4)).astype("int64")
+    out_of_range = good & ~year.between(MIN_YEAR, MAX_YEAR)
+    period[out_of_range] = ""
+    freq[out_of_range] = ""
+    year[out_of_range] = -1
+    return period, year, freq
+
+
+# --- layouts ---------------------------------------------------------------------------------------
+
+def _is_period_header(h: str) -> bool:
+    per, _, _ = parse_periods(pd.Series([h]))
+    return per.iat[0] != ""
+
+
+def _find_header(raw: pd.DataFrame) -> int | None:
+    """Index of the header row: the first of the first rows with a region column and a period,
+    indicator or value column (or period-like headers)."""
+    for i in range(min(MAX_HEADER_SCAN, len(raw))):
+        cells = [c for c in raw.iloc[i].tolist() if str(c).strip()]
+        std = {standard_column(c) for c in cells} - {None}
+        n_periods = sum(_is_period_header(str(c)) for c in cells)
+        n_ind = sum(canonical_indicator(c)[1] for c in cells)
+        has_region = bool(std & {"region_code", "region_name"})
+        if has_region and (std & {"period", "indicator", "value"} or n_periods >= 2 or n_ind >= 1):
+            return i
+    return None
+
+
+def _records(raw: pd.DataFrame, name: str, excl: _Excl) -> tuple[pd.DataFrame, dict]:
+    """Turn one raw string table into long records with source rows; layout detected."""
+    hdr = _find_header(raw)
+    if hdr is None:
+        first = ", ".join(str(c) for c in raw.iloc[0].tolist()[:8]) if len(raw) else ""
+        raise InputError(
+            f"{name}: no recognisable columns; need a region column (region_code / region_name / 地区 …) "
+            f"and a period or indicator column (period / year / 年份, indicator / 指标, or one column per "
+            f"indicator or year). First row: {first}")
+    headers = [str(c).strip() for c in raw.iloc[hdr].tolist()]
+    body = raw.iloc[hdr + 1:].reset_index(drop=True)
+    body.columns = range(body.shape[1])
+    rownum = np.arange(hdr + 2, hdr + 2 + len(body))      # spreadsheet row numbers, header row = hdr+1
+    info = {"header_row": hdr + 1, "preamble_rows": hdr, "physical_rows": len(body)}
+
+    std_of = {}
+    for j, h in enumerate(headers):
+        s = standard_column(h)
+        if s and s not in std_of.values():
+            std_of[j] = s
+    col_of = {v: k for k, v in std_of.items()}
+
+    # empty physical rows: account for them, they hold no record
+    blank = body.apply(lambda c: c.astype(str).str.strip() == "").all(axis=1)
+    if blank.any():
+        excl.add(name, rownum[blank.values], "", "", "empty row")
+    body, rownum = body[~blank.values].reset_index(drop=True), rownum[~blank.values]
+    info["empty_rows"] = int(blank.sum())
+
+    def col(std):
+        j = col_of.get(std)
+        return body[j].astype(str) if j is not None else pd.Series("", index=body.index, dtype=object)
+
+    base = pd.DataFrame({
+        "region_code": col("region_code"), "region_name": col("region_name"),
+        "parent_code": col("parent_code"), "vintage": col("vintage"), "row": rownum,
+    })
+    unit_col = col("unit")
+
+    if "indicator" in col_of and "value" in col_of:
+        info["layout"] = "long"
+        rec = base.assign(indicator_raw=col("indicator"), period_raw=col("period"),
+                          value_raw=col("value"), unit=unit_col, column=headers[col_of["value"]])
+        return rec, info
+
+    other = [j for j in range(len(headers)) if j not in std_of and headers[j]]
+    if "indicator" in col_of:
+        per_cols = [j for j in other if _is_period_header(headers[j])]
+        if not per_cols:
+            raise InputError(f"{name}: an indicator column but no value column and no period columns")
+        info["layout"] = "wide by period"
+        info["ignored_columns"] = [headers[j] for j in other if j not in per_cols]
+        parts = [base.assign(indicator_raw=col("indicator"), period_raw=headers[j], value_raw=body[j].astype(str),
+                             unit=unit_col, column=headers[j]) for j in per_cols]
+        return pd.concat(parts, ignore_index=True), info
+
+    if "period" in col_of:
+        ind_cols = []
+        ignored = []
+        for j in other:
+            vals, _, missing, bad = parse_values(body[j])
+            share_bad = bad.sum() / max(1, (~missing).sum())
+            if canonical_indicator(headers[j])[1] or share_bad < 0.5:
+                ind_cols.append(j)
+            else:
+                ignored.append(headers[j])
+        if not ind_cols:
+            raise InputError(f"{name}: a period column but no indicator columns with numbers")
+        info["layout"] = "wide by indicator"
+        info["ignored_columns"] = ignored
+        parts = [base.assign(indicator_raw=headers[j], period_raw=col("period"), value_raw=body[j].astype(str),
+                             unit=header_unit(headers[j]) or "", column=headers[j]) for j in ind_cols]
+        return pd.concat(parts, ignore_index=True), info
+
+    raise InputError(f"{name}: no period column (period / year / 年份) and no indicator column (indicator / 指标)")
+
+
+# --- validation ------------------------------------------------------------------------------------
+
+def _validate(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
+    """Records -> panel rows; excluded records go to ``excl``. ``rec`` has a ``source`` column."""
+    rec = rec.reset_index(drop=True)
+    keep = pd.Series(True, index=rec.index)
+
+    def drop(mask: pd.Series, column, raw, reason) -> None:
+        nonlocal keep
+        mask = mask & keep
+        if mask.any():
+            r = rec[mask]
+            excl.add(r["source"].values, r["row"].values,
+                     column[mask].values if isinstance(column, pd.Series) else column,
+                     raw[mask].values if isinstance(raw, pd.Series) else raw,
+                     reason[mask].values if isinstance(reason, pd.Series) else reason)
+            keep &= ~mask
+
+    for c in ("region_code", "region_name", "parent_code", "vintage", "unit", "indicator_raw"):
+        rec[c] = _nfkc(rec[c])
+    # region identity
+    no_code = rec["region_code"] == ""
+    derived = rec.loc[no_code, "region_name"].map(lambda n: province_code(n) or n)
+    rec.loc[no_code, "region_code"] = derived
+    rec["region_code"] = rec["region_code"].str.replace(r"\.0$", "", regex=True)
+    rec.loc[rec["region_name"] == "", "region_name"] = rec["region_code"]
+    drop(rec["region_code"] == "", "region_code", "", "no region code or name")
+    # indicator
+    canon = rec["indicator_raw"].map(lambda x: canonical_indicator(x)[0] if x else "")
+    rec["indicator"] = canon
+    drop(canon == "", "indicator", rec["indicator_raw"], "no indicator name")
+    # period
+    period, year, freq = parse_periods(rec["period_raw"])
+    rec["period"], rec["year"], rec["freq"] = period, year, freq
+    drop(freq == "", "period", rec["period_raw"],
+         "period not recognised (expected 2015, 2015Q3 or 2015-07, years 1949-2100)")
+    # value
+    value, clean, missing, bad = parse_values(rec["value_raw"])
+    drop(bad, rec["column"], rec["value_raw"], "value is not a number")
+    # units
+    fac = pd.Series(1.0, index=rec.index)
+    pct_in_value = _nfkc(rec["value_raw"]).str.endswith("%")
+    rec.loc[pct_in_value & (rec["unit"] == ""), "unit"] = "%"
+    pct_base = rec["indicator"].map(lambda i: base_unit(i) or "")
+    drop(pct_in_value & ~pct_base.isin(["", "%"]), rec["column"], rec["value_raw"],
+         "a per-cent value for " + rec["indicator"] + ", whose unit is " + pct_base)
+    for (ind, unit), idx in rec[keep].groupby(["indicator", "unit"], sort=False).groups.items():
+        f = factor(ind, unit)
+        if f is None:
+            reason = f"unit '{unit}' cannot be converted to {base_unit(ind)} for {ind}"
+            drop(rec.index.isin(idx) & pd.Series(True, index=rec.index), "unit", rec["unit"], reason)
+        else:
+            fac[idx] = f
+    rec["value"] = value * fac
+    bu = rec["indicator"].map(lambda i: base_unit(i) or "")
+    rec["unit"] = bu.where(bu != "", rec["unit"])
+    # unknown indicators with mixed units: keep the most common unit
+    unknown = bu == ""
+    if unknown.any():
+        sub = rec[keep & unknown]
+        common = sub.groupby("indicator")["unit"].agg(lambda u: u.mode().iat[0] if len(u) else "")
+        mixed = keep & unknown & (rec["unit"] != rec["indicator"].map(common).fillna(rec["unit"]))
+        drop(mixed, "unit", rec["unit"],
+             "unit differs from the indicator's other rows (" + rec["indicator"].map(common).fillna("") + ")")
+    # impossible negatives
+    neg = rec["indicator"].isin(NONNEGATIVE) & (rec["value"] < 0)
+    drop(neg, rec["column"], rec["value_raw"], "negative value impossible for " + rec["indicator"])
+    rec["raw"] = clean.where(~missing, "")
+    rec = rec[keep].copy()
+
+    # duplicates on (region, indicator, period, vintage)
+    key = ["region_code", "indicator", "period", "vintage"]
+    rec["_order"] = np.arange(len(rec))
+    dup = rec.duplicated(key, keep=False)
+    if dup.any():
+        d = rec[dup]
+        grp = d.groupby(key, sort=False)
+        nvals = grp["value"].transform(lambda v: v.dropna().round(10).nunique())
+        first = grp["_order"].transform("min")
+        first_with_value = d.assign(_o=d["_order"].where(d["value"].notna())).groupby(key, sort=False)["_o"].transform("min")
+        src_of = dict(zip(rec["_order"], rec["source"].astype(str) + ":" + rec["row"].astype(str)))
+        conflict = nvals > 1
+        if conflict.any():
+            vals = grp["value_raw"].transform(lambda v: " / ".join(sorted(set(v))))
+            c = d[conflict]
+            excl.add(c["source"].values, c["row"].values, c["column"].values, c["value_raw"].values,
+                     ("conflicting duplicate: " + c["region_code"] + " " + c["indicator"] + " " + c["period"]
+                      + " reported as " + vals[conflict]).values)
+        keep_order = first_with_value.fillna(first)
+        collapse = ~conflict & (d["_order"] != keep_order)
+        if collapse.any():
+            c = d[collapse]
+            kept = keep_order[collapse].map(src_of)
+            reason = np.where(c["value"].isna(), "duplicate with a missing value; kept the reported value at ",
+                              "identical duplicate collapsed into ") + kept.values
+            excl.add(c["source"].values, c["row"].values, c["column"].values, c["value_raw"].values, reason)
+        drop_idx = d.index[conflict | collapse]
+        rec = rec.drop(index=drop_idx)
+
+    # names / parents per region: first non-empty wins
+    for c in ("region_name", "parent_code"):
+        firsts = rec[rec[c] != ""].groupby("region_code")[c].first()
+        rec[c] = rec["region_code"].map(firsts).fillna("")
+    # one-point series
+    npts = rec.groupby(["region_code", "indicator"])["value"].transform("count")
+    rec["single_point"] = npts == 1
+    rec["row"] = rec["row"].astype("int64")
+    out = rec[list(PANEL_COLUMNS)].sort_values(["region_code", "indicator", "period", "vintage"], kind="mergesort")
+    return out.reset_index(drop=True)
+
+
+def frame_to_panel(df: pd.DataFrame, source: str = "<frame>") -> LoadResult:
+    """Validate an in-memory DataFrame (long or wide; any headers the aliases know) into a Panel."""
+    raw = pd.DataFrame([list(map(str, df.columns))] +
+                       df.astype(object).where(df.notna(), "").map(_cell_text).values.tolist())
+    return _finish([(source, raw)], [{"file": source, "sha256": "", "format": "DataFrame"}])
+
+
+def load(paths: str | Path | Iterable[str | Path]) -> LoadResult:
+    """Read, validate and combine input files into one Panel.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        CSV, Excel ``.xlsx`` or Parquet files, long or wide, Chinese or English headers.
+
+    Returns
+    -------
+    LoadResult
+        The panel, the exclusions (``file, row, column, raw_value, reason``), per-file information
+        (SHA-256, format, layout, rows) and the record accounting.
+
+    Raises
+    ------
+    InputError
+        A path is missing, a file is empty, binary garbage, undecodable, or has no recognisable
+        columns. The message names the file and what was expected.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise InputError("no input files given")
+    tables, inputs = [], []
+    for p in paths:
+        sheets, fmt = _raw_tables(p)
+        info = {"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt}
+        inputs.append(info)
+        for sheet, raw in sheets:
+            label = f"{p}#{sheet}" if sheet != "" and len(sheets) > 1 else str(p)
+            tables.append((label, raw))
+    return _finish(tables, inputs)
+
+
+def _finish(tables: list[tuple[str, pd.DataFrame]], inputs: list[dict]) -> LoadResult:
+    excl = _Excl()
+    recs = []
+    sheet_info = []
+    errors = []
+    for label, raw in tables:
+        raw = raw.fillna("")
+        if len(raw) == 0 or not raw.astype(str).apply(lambda c: c.str.strip() != "").any().any():
+            sheet_info.append({"table": label, "skipped": "empty"})
+            continue
+        try:
+            rec, info = _records(raw, label, excl)
+        except InputError as exc:
+            if len(tables) > 1 and "no recognisable columns" in str(exc):
+                sheet_info.append({"table": label, "skipped": str(exc)})
+                errors.append(str(exc))
+                continue
+            raise
+        if len(rec) == 0 and info["physical_rows"] == 0:
+            sheet_info.append({"table": label, **info, "records": 0})
+            recs.append(rec.assign(source=label))
+            continue
+        sheet_info.append({"table": label, **info, "records": int(len(rec))})
+        recs.append(rec.assign(source=label))
+    if not recs:
+        raise InputError(errors[0] if errors else "no data: every input table is empty")
+    rec = pd.concat(recs, ignore_index=True)
+    empty_rows = sum(t.get("empty_rows", 0) for t in sheet_info)
+    rows_in = len(rec) + empty_rows
+    panel_df = _validate(rec, excl) if len(rec) else Panel.empty().data
+    exclusions = excl.frame()
+    for info in inputs:
+        info["tables"] = [t for t in sheet_info if t["table"].split("#")[0] == info["file"]]
+    result = LoadResult(panel=Panel(panel_df), exclusions=exclusions, inputs=inputs, rows_in=int(rows_in),
+                        rows_used=int(len(panel_df)), rows_excluded=int(len(exclusions)))
+    if result.rows_in != result.rows_used + result.rows_excluded:  # an internal invariant, never user error
+        raise AssertionError(f"row accounting broken: {result.rows_in} in, {result.rows_used} used, "
+                             f"{result.rows_excluded} excluded")
+    result.panel.meta.update({"rows_in": result.rows_in, "rows_used": result.rows_used,
+                              "rows_excluded": result.rows_excluded, "exclusions": exclusions})
+    return result

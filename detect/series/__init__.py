@@ -1,0 +1,1 @@
+"""Per-series models: growth against peers, level shifts, ARIMA outlier confirmation, smoothness."""

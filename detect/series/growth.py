@@ -1,0 +1,121 @@
+"""Year-on-year growth against peers in the same year (robust scale).
+
+For each region, indicator and year the log growth ``g = ln(x_t / x_{t-1})`` is compared with the
+growth of all regions at the same level of the hierarchy in the same year (or, with
+``[options.growth_peers] peers = "parent"``, with its siblings under the same parent):
+
+    z = (g - median_peers(g)) / (1.4826 * MAD_peers(g))
+
+Centering on the same-year median removes common shocks (2009, 2020): a year in which every region
+slows does not flag every region. p-values come from a Student-t empirical null fitted to all the
+indicator's z-scores pooled (Efron 2004), two-sided: an implausible jump and an implausible drop are
+both evidence (an inflated year, or the correction when the truth comes out).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from detect._stats import empirical_null_t, fmt_p, fmt_pct, robust_z, two_sided_t_p
+from detect.config import Config, threshold
+from detect.data.aliases import label
+from detect.data.panel import Panel
+from detect.data.units import INDICATOR_DIMENSION
+from detect.findings import Finding, Findings
+from detect.registry import Detector, register
+
+#: Indicators whose growth is not meaningful (rates, targets) are skipped.
+_SKIP_DIMENSIONS = {"percent"}
+_SKIP = {"growth_target", "gdp_real_growth", "pm25"}
+
+
+def growth_table(panel: Panel, indicator: str) -> pd.DataFrame:
+    """Long table of log growth: ``region_code, year, value, prev, g`` (annual data, consecutive
+    years only; non-positive levels give NaN growth)."""
+    s = panel.series(indicator)
+    if s.empty or s.shape[1] < 2:
+        return pd.DataFrame(columns=["region_code", "year", "value", "prev", "g"])
+    vals = s.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logv = np.where(vals > 0, np.log(np.where(vals > 0, vals, 1.0)), np.nan)
+    g = np.diff(logv, axis=1)
+    years = np.asarray(s.columns[1:], dtype=int)
+    out = pd.DataFrame({
+        "region_code": np.repeat(s.index.to_numpy(), len(years)),
+        "year": np.tile(years, len(s)),
+        "value": vals[:, 1:].ravel(),
+        "prev": vals[:, :-1].ravel(),
+        "g": g.ravel(),
+    })
+    return out[np.isfinite(out["g"])].reset_index(drop=True)
+
+
+@register
+class GrowthPeers(Detector):
+    """Year-on-year growth far from the same-year peer median."""
+
+    name = "growth_peers"
+    family = "series"
+    title = "Growth against peers"
+    title_zh = "增速与同级地区比较"
+    null_hypothesis = ("The region's growth in a year is drawn from the same distribution as its peers' "
+                       "growth that year (robust z follows the empirical null).")
+
+    def run(self, panel: Panel, config: Config) -> Findings:
+        out = Findings()
+        if len(panel) == 0:
+            return out
+        min_peers = int(threshold("growth_peers.min_peers", config))
+        report_p = float(threshold("scoring.report_p", config))
+        peers_mode = config.option(self.name, "peers", "level")
+        regions = panel.regions.set_index("region_code")
+        for ind in panel.indicators:
+            if ind in _SKIP or INDICATOR_DIMENSION.get(ind) in _SKIP_DIMENSIONS:
+                continue
+            gt = growth_table(panel, ind)
+            if gt.empty:
+                continue
+            key = regions["parent_code"] if peers_mode == "parent" else regions["level"].astype(str)
+            gt["peer_group"] = gt["region_code"].map(key).astype(str)
+            z, center, scale, n = robust_z(gt["g"], [gt["year"], gt["peer_group"]])
+            ok = (n >= min_peers) & z.notna()
+            n_short = int((~ok).sum())
+            if n_short:
+                out.notes.append(f"growth_peers: {n_short} {ind} region-years not tested "
+                                 f"(fewer than {min_peers} peers with growth that year, or zero peer spread)")
+            if not ok.any():
+                continue
+            df_, sc = empirical_null_t(z[ok].to_numpy())
+            p = pd.Series(np.nan, index=gt.index)
+            p[ok] = two_sided_t_p(z[ok].to_numpy(), df_, sc)
+            out.n_tests += int(ok.sum())
+            hit = ok & (p <= report_p)
+            series = panel.series(ind)
+            for i in np.flatnonzero(hit.to_numpy()):
+                r = gt.iloc[i]
+                code = r["region_code"]
+                growth, med = np.expm1(r["g"]), np.expm1(center.iat[i])
+                zi, pi = float(z.iat[i]), float(p.iat[i])
+                name = str(regions.at[code, "region_name"])
+                yr = str(int(r["year"]))
+                direction = "rose" if r["g"] > 0 else "fell"
+                out.items.append(Finding(
+                    region_code=code, region_name=name, indicator=ind, period_start=yr, period_end=yr,
+                    detector=self.name, statistic=zi, p_value=pi, family=self.family,
+                    kind="growth_jump" if zi > 0 else "growth_drop",
+                    effect=float(r["g"] - center.iat[i]),
+                    summary=(f"{label(ind)} {direction} {fmt_pct(abs(growth))} in {yr} against a peer median "
+                             f"of {fmt_pct(med)} across {int(n.iat[i])} regions (robust z = {zi:.1f}, "
+                             f"{fmt_p(pi)}); check the {label(ind)} figures of {yr} against source records."),
+                    summary_zh=(f"{yr}年{label(ind, 'zh')}{'增长' if r['g'] > 0 else '下降'}{fmt_pct(abs(growth))}，"
+                                f"同年{int(n.iat[i])}个同级地区中位数为{fmt_pct(med)}（稳健z={zi:.1f}，"
+                                f"{fmt_p(pi)}）；请核对{yr}年{label(ind, 'zh')}的原始记录。"),
+                    evidence={"growth": float(growth), "peer_median_growth": float(med),
+                              "peer_scale_log": float(scale.iat[i]), "peer_n": int(n.iat[i]),
+                              "null_t_df": df_, "null_t_scale": sc,
+                              "value": float(r["value"]), "previous": float(r["prev"]),
+                              "series": {str(k): (None if not np.isfinite(v) else float(v))
+                                         for k, v in series.loc[code].items()}},
+                ))
+        return out
