@@ -438,7 +438,8 @@ def _validate(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
     # names / parents per region: first non-empty wins
     for c in ("region_name", "parent_code"):
         firsts = rec[rec[c] != ""].groupby("region_code")[c].first()
-        rec[c] = rec["region_code"].map(firsts).fillna("")
+        mapped = rec["region_code"].map(firsts)
+        rec[c] = mapped.astype(object).where(mapped.notna(), "")
     # one-point series
     npts = rec.groupby(["region_code", "indicator"])["value"].transform("count")
     rec["single_point"] = npts == 1

@@ -1,0 +1,221 @@
+"""Loading and validation: every hostile input gets a clear error or an exclusion line with a reason."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detect.data import load
+from detect.data.load import parse_periods, parse_values
+from detect.exceptions import InputError
+
+LONG_HEADER = "region_code,region_name,parent_code,indicator,period,value,unit\n"
+
+
+def _write(tmp_path, name, text, encoding="utf-8"):
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding))
+    return p
+
+
+def _accounting_holds(res):
+    assert res.rows_in == res.rows_used + res.rows_excluded
+    assert res.rows_excluded == len(res.exclusions)
+    assert res.rows_used == len(res.panel.data)
+
+
+def test_long_csv_basic(tmp_path):
+    p = _write(tmp_path, "a.csv", LONG_HEADER + "210000,辽宁省,,gdp,2014,28626.58,亿元\n"
+                                                 "210000,辽宁省,,gdp,2015,28669.02,亿元\n")
+    res = load(p)
+    _accounting_holds(res)
+    d = res.panel.data
+    assert d["value"].tolist() == [28626.58, 28669.02]
+    assert d["raw"].tolist() == ["28626.58", "28669.02"]
+    assert set(d["freq"]) == {"A"} and d["year"].tolist() == [2014, 2015]
+    assert len(res.inputs[0]["sha256"]) == 64
+
+
+def test_empty_file(tmp_path):
+    p = _write(tmp_path, "empty.csv", "")
+    with pytest.raises(InputError, match="empty"):
+        load(p)
+
+
+def test_header_only(tmp_path):
+    p = _write(tmp_path, "h.csv", LONG_HEADER)
+    res = load(p)
+    _accounting_holds(res)
+    assert res.rows_in == 0 and len(res.panel.data) == 0
+
+
+def test_gbk_file(tmp_path):
+    text = "地区,年份,地区生产总值(亿元),税收收入(亿元)\n辽宁省,2014,28626.58,1234.5\n吉林省,2014,13803.14,900.1\n"
+    p = _write(tmp_path, "gbk.csv", text, encoding="gbk")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.inputs[0]["format"] == "csv (gb18030)"
+    d = res.panel.data
+    assert set(d["region_name"]) == {"辽宁省", "吉林省"}
+    assert set(d["region_code"]) == {"210000", "220000"}           # GB/T 2260 from the name
+    assert set(d["indicator"]) == {"gdp", "tax_revenue"}
+
+
+def test_bom_file(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + (LONG_HEADER + "1,A,,gdp,2014,1.5,\n").encode())
+    res = load(p)
+    assert res.inputs[0]["format"] == "csv (utf-8-sig)"
+    assert res.panel.data["region_code"].tolist() == ["1"]           # BOM not glued to the first header
+
+
+def test_thousands_separators_percent_fullwidth():
+    v, clean, missing, bad = parse_values(pd.Series(["1,234.5", "12.3%", "１２３４．５", "1 234 567", "(12.5)", "2,5"]))
+    assert v.tolist()[:5] == [1234.5, 12.3, 1234.5, 1234567.0, -12.5]
+    assert clean.tolist()[0] == "1234.5"
+    assert bad.tolist()[5] is True                                     # "2,5" is not a thousands separator
+
+
+def test_dashes_and_missing_tokens_are_missing_not_bad():
+    v, _, missing, bad = parse_values(pd.Series(["—", "-", "…", "NA", "", "--", "n/a"]))
+    assert missing.all() and not bad.any() and v.isna().all()
+
+
+def test_missing_values_kept_as_nan(tmp_path):
+    p = _write(tmp_path, "m.csv", LONG_HEADER + "1,A,,gdp,2014,—,\n1,A,,gdp,2015,5,\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.rows_used == 2 and res.panel.data["value"].isna().sum() == 1
+
+
+def test_negative_gdp_excluded_with_reason(tmp_path):
+    p = _write(tmp_path, "n.csv", LONG_HEADER + "1,A,,gdp,2014,-5,\n1,A,,nontax_revenue,2014,-5,\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.rows_excluded == 1
+    assert "negative value impossible for gdp" in res.exclusions["reason"].iat[0]
+    assert res.panel.data["indicator"].tolist() == ["nontax_revenue"]   # a balance may be negative
+
+
+def test_conflicting_duplicates_both_excluded(tmp_path):
+    p = _write(tmp_path, "d.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n1,A,,gdp,2014,6,\n1,A,,gdp,2015,7,\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.rows_excluded == 2
+    assert res.exclusions["row"].tolist() == [2, 3]
+    assert res.exclusions["reason"].str.contains("conflicting duplicate").all()
+
+
+def test_identical_duplicates_collapsed(tmp_path):
+    p = _write(tmp_path, "d.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n1,A,,gdp,2014,5.0,\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.rows_used == 1 and res.rows_excluded == 1
+    assert "identical duplicate collapsed" in res.exclusions["reason"].iat[0]
+
+
+def test_non_numeric_period_excluded(tmp_path):
+    p = _write(tmp_path, "p.csv", LONG_HEADER + "1,A,,gdp,last year,5,\n1,A,,gdp,2015,6,\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.exclusions["reason"].iat[0].startswith("period not recognised")
+    assert res.exclusions["raw_value"].iat[0] == "last year"
+
+
+def test_period_formats():
+    per, year, freq = parse_periods(pd.Series(["2015", "2015Q3", "2015-07", "2015年", "2015年第三季度", "2015年7月",
+                                               "1800", "x"]))
+    assert per.tolist() == ["2015", "2015Q3", "2015-07", "2015", "2015Q3", "2015-07", "", ""]
+    assert freq.tolist() == ["A", "Q", "M", "A", "Q", "M", "", ""]
+
+
+def test_binary_garbage(tmp_path):
+    p = tmp_path / "g.csv"
+    p.write_bytes(bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)))
+    with pytest.raises(InputError, match="binary|decode"):
+        load(p)
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load(tmp_path / "nope.csv")
+
+
+def test_no_recognisable_columns(tmp_path):
+    p = _write(tmp_path, "x.csv", "foo,bar\n1,2\n")
+    with pytest.raises(InputError, match="no recognisable columns"):
+        load(p)
+
+
+def test_wide_excel_with_chinese_headers(tmp_path):
+    df = pd.DataFrame({"地区": ["辽宁省", "辽宁省", "内蒙古自治区"], "年份": [2014, 2015, 2015],
+                       "一般公共预算收入（亿元）": [3192.78, 2127.39, 1964.48],
+                       "税收收入（万元）": [23000000, 16500000, 13200000], "备注": ["a", "b", "c"]})
+    p = tmp_path / "wide.xlsx"
+    with pd.ExcelWriter(p, engine="openpyxl") as xw:
+        pd.DataFrame([["辽宁省财政数据（示例）"]]).to_excel(xw, index=False, header=False, startrow=0)
+        df.to_excel(xw, index=False, startrow=2)
+    res = load(p)
+    _accounting_holds(res)
+    d = res.panel.data.set_index(["region_code", "indicator", "period"])["value"]
+    assert d[("210000", "fiscal_revenue", "2015")] == pytest.approx(2127.39)
+    assert d[("210000", "tax_revenue", "2014")] == pytest.approx(2300.0)      # 万元 -> 亿元
+    assert d[("150000", "tax_revenue", "2015")] == pytest.approx(1320.0)
+    tables = res.inputs[0]["tables"][0]
+    assert tables["layout"] == "wide by indicator" and tables["ignored_columns"] == ["备注"]
+    assert tables["header_row"] == 3
+
+
+def test_wide_by_year_layout(tmp_path):
+    p = _write(tmp_path, "y.csv", "地区,指标,2014,2015,2016\n辽宁省,地区生产总值,28626.58,28669.02,22246.9\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.panel.data["period"].tolist() == ["2014", "2015", "2016"]
+
+
+def test_unit_not_convertible_excluded(tmp_path):
+    p = _write(tmp_path, "u.csv", LONG_HEADER + "1,A,,gdp,2014,5,美元\n1,A,,gdp,2015,5,万元\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert "cannot be converted" in res.exclusions["reason"].iat[0]
+    assert res.panel.data["value"].iat[0] == pytest.approx(5e-4)
+
+
+def test_formula_injection_names_survive_loading(tmp_path):
+    p = _write(tmp_path, "f.csv", LONG_HEADER + '1,"=HYPERLINK(""http://x"")",,gdp,2014,5,\n')
+    res = load(p)
+    assert res.panel.data["region_name"].iat[0].startswith("=HYPERLINK")
+
+
+def test_one_point_series_kept_and_marked(tmp_path):
+    p = _write(tmp_path, "o.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n1,A,,tax_revenue,2014,1,\n1,A,,tax_revenue,2015,1,\n")
+    res = load(p)
+    d = res.panel.data.set_index("indicator")["single_point"]
+    assert bool(d["gdp"]) is True and not d["tax_revenue"].any()
+
+
+def test_empty_rows_accounted(tmp_path):
+    p = _write(tmp_path, "e.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n,,,,,,\n\n1,A,,gdp,2015,6,\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert (res.exclusions["reason"] == "empty row").sum() == 2
+
+
+def test_parquet(tmp_path):
+    df = pd.DataFrame({"region_code": ["1", "1"], "indicator": ["gdp", "gdp"], "period": ["2014", "2015"],
+                       "value": [1.25, 2.5]})
+    p = tmp_path / "x.parquet"
+    df.to_parquet(p)
+    res = load(p)
+    assert res.panel.data["value"].tolist() == [1.25, 2.5]
+    assert res.panel.data["raw"].tolist() == ["1.25", "2.5"]
+
+
+def test_several_files_accounted(tmp_path):
+    a = _write(tmp_path, "a.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n")
+    b = _write(tmp_path, "b.csv", LONG_HEADER + "1,A,,gdp,2014,6,\n2,B,,gdp,2014,6,\n")
+    res = load([a, b])
+    _accounting_holds(res)
+    assert res.rows_in == 3 and res.rows_excluded == 2      # the 2014 conflict across files
+    assert set(res.exclusions["file"]) == {str(a), str(b)}

@@ -1,0 +1,105 @@
+"""The command line: exit codes, messages without tracebacks, outputs of a run, determinism."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from detect.cli import main
+from detect.findings import FINDING_COLUMNS, REGION_COLUMNS
+
+
+def _panel_csv(tmp_path, n_regions=12, years=range(2006, 2021), bump=None):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for r in range(n_regions):
+        lvl = 100.0 * (r + 1)
+        for y in years:
+            lvl *= np.exp(0.07 + rng.normal(0, 0.02))
+            v = lvl * (1.6 if bump and r == 0 and y in bump else 1.0)
+            rows.append((f"9{r:05d}", f"地区{r}", "", "gdp", str(y), f"{v:.2f}", "亿元"))
+    df = pd.DataFrame(rows, columns=["region_code", "region_name", "parent_code", "indicator", "period", "value", "unit"])
+    p = tmp_path / "panel.csv"
+    df.to_csv(p, index=False)
+    return p
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert "detect" in capsys.readouterr().out
+
+
+def test_run_writes_contract_files(tmp_path, capsys):
+    p = _panel_csv(tmp_path, bump={2012})
+    out = tmp_path / "out"
+    assert main(["run", str(p), "--out", str(out), "--quiet"]) == 0
+    f = pd.read_csv(out / "findings.csv", dtype=str)
+    assert tuple(f.columns) == FINDING_COLUMNS
+    r = pd.read_csv(out / "regions.csv", dtype=str)
+    assert tuple(r.columns) == REGION_COLUMNS
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["rows_in"] == m["rows_used"] + m["rows_excluded"] == 12 * 15
+    assert m["inputs"][0]["sha256"]
+    assert (out / "exclusions.csv").read_text().startswith("file,row,column,raw_value,reason")
+    # the planted jump and its correction are found for region 0
+    assert ((f["region_code"] == "900000") & (f["period_start"] == "2012")).any()
+
+
+def test_two_runs_byte_identical(tmp_path):
+    p = _panel_csv(tmp_path, bump={2012, 2013})
+    for d in ("a", "b"):
+        assert main(["run", str(p), "--out", str(tmp_path / d), "--quiet"]) == 0
+    for name in ("findings.csv", "regions.csv", "exclusions.csv", "evidence.jsonl"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_fail_on_exit_1(tmp_path):
+    p = _panel_csv(tmp_path, bump={2012})
+    assert main(["run", str(p), "--out", str(tmp_path / "o"), "--quiet", "--fail-on", "low"]) == 1
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"\x00\x01\x02garbage\xff" * 50, "binary"),
+    (b"foo,bar\n1,2\n", "no recognisable columns"),
+])
+def test_bad_input_exit_2_no_traceback(tmp_path, capsys, content, message):
+    p = tmp_path / "bad.csv"
+    p.write_bytes(content)
+    assert main(["run", str(p), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_missing_path_exit_2(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_bad_config_exit_2(tmp_path, capsys):
+    p = _panel_csv(tmp_path)
+    cfg = tmp_path / "detect.toml"
+    cfg.write_text("seeed = 3\n")
+    assert main(["run", str(p), "--config", str(cfg), "--out", str(tmp_path / "o")]) == 2
+    assert "unknown key" in capsys.readouterr().err
+
+
+def test_usage_error_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["run"])
+    assert e.value.code == 2
+
+
+def test_console_script_subprocess(tmp_path):
+    """The installed entry point, as a user runs it: one line on stderr, exit 2."""
+    r = subprocess.run([sys.executable, "-m", "detect.cli", "run", str(tmp_path / "none.csv")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "no such file" in r.stderr
