@@ -30,6 +30,9 @@ REGION_COLUMNS: tuple[str, ...] = (
 )
 #: Extra columns kept beside the contract (evidence.jsonl, worklist, report); never in findings.csv.
 EXTRA_COLUMNS: tuple[str, ...] = ("family", "kind", "effect", "severity_hint", "evidence")
+#: Columns added by scoring (also written to evidence.jsonl).
+SCORING_COLUMNS: tuple[str, ...] = ("q_family", "story_id", "story_start", "story_end", "story_score", "check",
+                                    "check_zh")
 FAMILIES: tuple[str, ...] = ("digits", "series", "panel", "debt")
 
 
@@ -224,8 +227,9 @@ def write_findings(df: pd.DataFrame, out_dir: str | Path) -> None:
     """Write ``findings.csv`` (contract columns only) and ``evidence.jsonl`` (one line per finding)."""
     out = Path(out_dir)
     write_table(df, out / "findings.csv", FINDING_COLUMNS)
+    extra = [c for c in (*EXTRA_COLUMNS, *SCORING_COLUMNS) if c in df.columns]
     with open(out / "evidence.jsonl", "w", encoding="utf-8", newline="\n") as fh:
-        for rec in df[["finding_id", *EXTRA_COLUMNS]].to_dict("records"):
+        for rec in df[["finding_id", *extra]].to_dict("records"):
             rec = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()}
             rec["evidence"] = json.loads(rec["evidence"]) if rec["evidence"] else {}
             fh.write(json.dumps(_jsonable(rec), ensure_ascii=False, sort_keys=True) + "\n")

@@ -23,7 +23,7 @@ from detect.data.load import EXCLUSION_COLUMNS, LoadResult, load
 from detect.data.panel import Panel
 from detect.findings import FINDING_COLUMNS, Findings, findings_frame, write_findings, write_table
 from detect.registry import detectors_for
-from detect.scoring import rank_regions, score_findings
+from detect.scoring import rank_regions, region_p_values, score_findings
 
 _DEPENDENCIES = ("numpy", "scipy", "pandas", "scikit-learn", "statsmodels", "matplotlib", "openpyxl",
                  "pyarrow", "typst")
@@ -72,11 +72,12 @@ def screen(panel: Panel, config: Config | None = None,
         tests[det.name] = res.n_tests
         allf.extend(res)
     df = findings_frame(allf.items)
-    df = score_findings(df, allf.n_tests, config)
     if len(df) and df["finding_id"].duplicated().any():
         dup = df.loc[df["finding_id"].duplicated(), "finding_id"].iat[0]
         raise AssertionError(f"two findings share the id {dup}: a detector emitted the same evidence twice")
-    regions = rank_regions(df, panel.regions)
+    df = score_findings(df, tests, config, families={d.name: d.family for d in dets})
+    p_region = region_p_values(df, panel.data, sum(tests.values()), config)
+    regions = rank_regions(df, panel.regions, p_region)
     return df, regions, allf.notes, tests
 
 

@@ -1,22 +1,43 @@
-"""From p-values to q-values, severities, scores and the region ranking.
+"""From p-values to q-values, severities, stories, scores and the region ranking.
 
-Detectors return every test with ``p <= report_p`` and the count of all tests they ran. The
-Benjamini–Hochberg step-up q-value of the k-th smallest of m p-values is
-``q_(k) = min_{j >= k} m p_(j) / j``; every p-value not returned exceeds ``report_p``, so for
-those terms ``m p_(j) / j > report_p``: the q-values at or below ``report_p`` computed from the
-returned p-values alone are exact, and larger ones are upper bounds (conservative).
+1. **False-discovery control.** Detectors return every test with ``p <= report_p`` and count all
+   the tests they ran. The Benjamini–Hochberg q-value of the k-th smallest of m p-values is
+   ``q_(k) = min_{j >= k} m p_(j) / j``; every p-value not returned exceeds ``report_p``, so those
+   terms are all ``> report_p``: q-values at or below ``report_p`` computed from the returned
+   p-values alone are exact, larger ones are upper bounds. ``q_value`` is over the whole run;
+   ``q_family`` within the detector family (digits, series, panel, debt).
+2. **Merging.** Findings of the same region, detector, indicator and kind over overlapping or
+   adjacent periods become one finding over the union, with the Simes combination of their
+   p-values (valid under positive dependence; Simes 1986, Biometrika 73:751-754).
+3. **Severity** from the q-value, downgraded one level when the effect is immaterial, capped for
+   supporting signals; rule-based flags keep the detector's severity.
+4. **Stories.** Findings about one region over overlapping periods are one story: ranked together,
+   scored by the Cauchy combination of the best p-value of each detector in it (Liu & Xie 2020,
+   JASA 115:393-402) plus a corroboration bonus per further detector.
+5. **Region risk** is the Cauchy combination over all the region's tests, with the tests not
+   returned (p > report_p) entered at their conditional median contribution (docs/scoring.md);
+   ``risk_score = -log10(p_region)``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
+
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from detect.config import Config, threshold
-from detect.findings import FINDING_COLUMNS, REGION_COLUMNS
+from detect.explain import what_to_check
+from detect.findings import REGION_COLUMNS
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+_LEVELS = ("high", "medium", "low", "info")
 
+
+# --- multiple testing ----------------------------------------------------------------------------
 
 def fdr(p: np.ndarray, m: int | None = None, method: str = "bh") -> np.ndarray:
     """Benjamini–Hochberg (``bh``) or Benjamini–Yekutieli (``by``) q-values.
@@ -40,8 +61,7 @@ def fdr(p: np.ndarray, m: int | None = None, method: str = "bh") -> np.ndarray:
     m = max(int(m or k), k)
     pv = p[ok]
     order = np.argsort(pv, kind="mergesort")
-    ranks = np.arange(1, k + 1)
-    raw = pv[order] * m / ranks
+    raw = pv[order] * m / np.arange(1, k + 1)
     if method == "by":
         raw = raw * np.sum(1.0 / np.arange(1, m + 1))
     elif method != "bh":
@@ -53,59 +73,281 @@ def fdr(p: np.ndarray, m: int | None = None, method: str = "bh") -> np.ndarray:
     return q
 
 
-def severity(q: np.ndarray, effect: np.ndarray, hint: pd.Series, config: Config) -> np.ndarray:
-    """Severity from the q-value and effect size, or the detector's hint for rule-based flags."""
-    q_high = float(threshold("scoring.q_high", config))
-    q_medium = float(threshold("scoring.q_medium", config))
-    q_low = float(threshold("scoring.q_low", config))
-    sev = np.where(q <= q_high, "high", np.where(q <= q_medium, "medium", np.where(q <= q_low, "low", "info")))
-    hint = hint.fillna("").astype(str).to_numpy()
-    has_hint = hint != ""
-    return np.where(has_hint & ~np.isfinite(q), hint, sev).astype(object)
+def simes(p: np.ndarray) -> float:
+    """Simes' combined p-value ``min_i k p_(i) / i`` of k p-values (NaN ignored)."""
+    p = np.sort(np.asarray(p, dtype=float)[np.isfinite(p)])
+    if len(p) == 0:
+        return float("nan")
+    return float(min(1.0, np.min(len(p) * p / np.arange(1, len(p) + 1))))
 
 
-def score_findings(df: pd.DataFrame, n_tests: int, config: Config) -> pd.DataFrame:
-    """Fill ``q_value``, ``severity`` and ``score`` and sort (severity, score desc, id)."""
-    df = df.copy()
+def cauchy_combination(p: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Cauchy combination test (Liu & Xie 2020): ``T = sum w_i tan((0.5 - p_i) pi)``,
+    ``p = 1/2 - arctan(T) / pi``; valid under arbitrary dependence for small p. Tiny p-values use
+    ``tan((0.5 - p) pi) ~ 1 / (pi p)`` to avoid overflow."""
+    p = np.asarray(p, dtype=float)
+    ok = np.isfinite(p)
+    p = np.clip(p[ok], 1e-300, 1.0)
+    if len(p) == 0:
+        return float("nan")
+    w = np.full(len(p), 1.0 / len(p)) if weights is None else np.asarray(weights, float)[ok] / np.sum(np.asarray(weights, float)[ok])
+    t = np.where(p < 1e-15, 1.0 / (np.pi * p), np.tan((0.5 - p) * np.pi))
+    return _cauchy_sf(float(np.sum(w * t)))
+
+
+def _cauchy_sf(t: float) -> float:
+    if t > 1e15:
+        return 1.0 / (np.pi * t)
+    return float(stats.cauchy.sf(t))
+
+
+# --- merging and stories -------------------------------------------------------------------------
+
+def _years(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s.astype(str).str.slice(0, 4), errors="coerce").fillna(0).astype(int).to_numpy()
+
+
+def merge_same_kind(df: pd.DataFrame) -> pd.DataFrame:
+    """Merge findings of the same region, detector, indicator and kind over overlapping or adjacent
+    periods into one finding over the union (Simes p-value; the strongest member's statistic)."""
     if len(df) == 0:
         return df
-    df["q_value"] = fdr(df["p_value"].to_numpy(), m=n_tests, method=config.fdr_method)
-    df["severity"] = severity(df["q_value"].to_numpy(), df["effect"].to_numpy(), df["severity_hint"], config)
-    rule_score = df["severity"].map({"high": 4.0, "medium": 2.5, "low": 1.3, "info": 0.5})
-    tested = np.isfinite(df["q_value"])
-    df["score"] = np.where(tested, -np.log10(np.clip(df["q_value"], 1e-16, 1.0)), rule_score).round(6)
+    df = df.copy()
+    df["_y0"], df["_y1"] = _years(df["period_start"]), _years(df["period_end"])
+    keys = ["region_code", "detector", "indicator", "kind"]
+    df = df.sort_values([*keys, "_y0", "_y1", "period_start"], kind="mergesort").reset_index(drop=True)
+    grp = np.zeros(len(df), dtype=int)
+    g, prev_key, prev_end = -1, None, None
+    for i, (key, y0, y1) in enumerate(zip(df[keys].itertuples(index=False, name=None), df["_y0"], df["_y1"])):
+        if key != prev_key or y0 > prev_end + 1:
+            g += 1
+            prev_key, prev_end = key, y1
+        else:
+            prev_end = max(prev_end, y1)
+        grp[i] = g
+    df["_grp"] = grp
+    sizes = df.groupby("_grp")["_grp"].transform("size")
+    if (sizes == 1).all():
+        return df.drop(columns=["_y0", "_y1", "_grp"])
+    out_rows = []
+    for _, gdf in df.groupby("_grp", sort=True):
+        if len(gdf) == 1:
+            out_rows.append(gdf.iloc[0])
+            continue
+        p = gdf["p_value"].to_numpy(dtype=float)
+        best = gdf.iloc[int(np.nanargmin(p))] if np.isfinite(p).any() else gdf.iloc[0]
+        row = best.copy()
+        row["period_start"] = gdf.loc[gdf["_y0"].idxmin(), "period_start"]
+        row["period_end"] = gdf.loc[gdf["_y1"].idxmax(), "period_end"]
+        row["p_value"] = simes(p) if np.isfinite(p).any() else float("nan")
+        ev = json.loads(best["evidence"]) if best["evidence"] else {}
+        ev["merged"] = [{"period_start": r.period_start, "period_end": r.period_end,
+                         "p_value": None if not math.isfinite(r.p_value) else r.p_value,
+                         "statistic": None if not math.isfinite(r.statistic) else r.statistic}
+                        for r in gdf.itertuples(index=False)]
+        row["evidence"] = json.dumps(ev, ensure_ascii=False, sort_keys=True)
+        span = f"{row['period_start']}–{row['period_end']}"
+        row["summary"] = f"{best['summary']} (one of {len(gdf)} such findings over {span}, Simes p = {row['p_value']:.2g})"
+        row["summary_zh"] = f"{best['summary_zh']}（{span}年间同类发现{len(gdf)}项，Simes合并p={row['p_value']:.2g}）"
+        out_rows.append(row)
+    out = pd.DataFrame(out_rows).reset_index(drop=True)
+    from detect.findings import finding_id
+
+    out["finding_id"] = [finding_id(*k) for k in out[["region_code", "indicator", "period_start", "period_end",
+                                                      "detector"]].itertuples(index=False, name=None)]
+    return out.drop(columns=["_y0", "_y1", "_grp"])
+
+
+def assign_stories(df: pd.DataFrame, gap: int = 0) -> pd.DataFrame:
+    """Group each region's findings over overlapping (or within ``gap`` years) periods into stories.
+
+    Adds ``story_id`` (``S`` + hash of region and the story's span), ``story_start``, ``story_end``.
+    """
+    df = df.copy()
+    if len(df) == 0:
+        return df.assign(story_id=pd.Series(dtype=object), story_start=pd.Series(dtype=object),
+                         story_end=pd.Series(dtype=object))
+    y0, y1 = _years(df["period_start"]), _years(df["period_end"])
+    df["_y0"], df["_y1"] = y0, y1
+    order = df.sort_values(["region_code", "_y0", "_y1", "finding_id"], kind="mergesort").index
+    story = pd.Series(0, index=df.index)
+    g, cur_region, cur_end = -1, None, None
+    for i in order:
+        r, a, b = df.at[i, "region_code"], df.at[i, "_y0"], df.at[i, "_y1"]
+        if r != cur_region or a > cur_end + gap:
+            g += 1
+            cur_region, cur_end = r, b
+        else:
+            cur_end = max(cur_end, b)
+        story[i] = g
+    df["_story"] = story
+    span = df.groupby("_story").agg(s0=("_y0", "min"), s1=("_y1", "max"), region=("region_code", "first"))
+    span["story_id"] = ["S" + hashlib.sha256(f"{r}\x1f{a}\x1f{b}".encode()).hexdigest()[:10]
+                        for r, a, b in zip(span["region"], span["s0"], span["s1"])]
+    df["story_id"] = df["_story"].map(span["story_id"])
+    df["story_start"] = df["_story"].map(span["s0"]).astype(str)
+    df["story_end"] = df["_story"].map(span["s1"]).astype(str)
+    return df.drop(columns=["_y0", "_y1", "_story"])
+
+
+# --- severity and scores ---------------------------------------------------------------------------
+
+def severity(q: np.ndarray, effect: np.ndarray, hint: pd.Series, kind: pd.Series, config: Config) -> np.ndarray:
+    """Severity from the q-value (``scoring.q_high`` / ``q_medium`` / ``q_low``), one level lower
+    when ``|effect| < scoring.min_effect``, capped at medium for supporting signals; rule-based flags
+    (no q-value) keep the detector's ``severity_hint``."""
+    q = np.asarray(q, dtype=float)
+    eff = np.asarray(effect, dtype=float)
+    lv = np.where(q <= threshold("scoring.q_high", config), 0,
+                  np.where(q <= threshold("scoring.q_medium", config), 1,
+                           np.where(q <= threshold("scoring.q_low", config), 2, 3)))
+    immaterial = np.isfinite(eff) & (np.abs(eff) < float(threshold("scoring.min_effect", config)))
+    lv = np.where(immaterial & (lv < 3), lv + 1, lv)
+    supporting = kind.fillna("").astype(str).str.startswith("supporting").to_numpy()
+    lv = np.where(supporting & (lv < 1), 1, lv)
+    sev = np.array(_LEVELS, dtype=object)[lv]
+    hint = hint.fillna("").astype(str).to_numpy()
+    use_hint = (hint != "") & ~np.isfinite(q)
+    return np.where(use_hint, hint, sev).astype(object)
+
+
+def _pseudo_p(sev: pd.Series, config: Config) -> np.ndarray:
+    """Nominal p-values for rule-based flags in the combinations (thresholds scoring.rule_p_*)."""
+    m = {s: float(threshold(f"scoring.rule_p_{s}", config)) for s in ("high", "medium", "low")}
+    return sev.map(m).astype(float).fillna(np.nan).to_numpy()
+
+
+def score_findings(df: pd.DataFrame, tests: dict[str, int] | int, config: Config,
+                   families: dict[str, str] | None = None) -> pd.DataFrame:
+    """Merge, fill ``q_value`` / ``q_family`` / ``severity`` / ``score`` / stories, and sort.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Unscored findings (``findings_frame``).
+    tests : dict or int
+        Hypotheses tested per detector (or the total).
+    families : dict, optional
+        Detector name -> family, for the per-family q-values.
+
+    Returns
+    -------
+    DataFrame sorted by story (strongest first), then by finding score within the story.
+    """
+    if len(df) == 0:
+        return df.assign(q_family=pd.Series(dtype=float), story_id=pd.Series(dtype=object),
+                         story_start=pd.Series(dtype=object), story_end=pd.Series(dtype=object),
+                         story_score=pd.Series(dtype=float), check=pd.Series(dtype=object),
+                         check_zh=pd.Series(dtype=object))
+    df = merge_same_kind(df)
+    n_total = sum(tests.values()) if isinstance(tests, dict) else int(tests)
+    df["q_value"] = fdr(df["p_value"].to_numpy(), m=n_total, method=config.fdr_method)
+    df["q_family"] = np.nan
+    if isinstance(tests, dict) and families:
+        fam_tests: dict[str, int] = {}
+        for det, n in tests.items():
+            fam_tests[families.get(det, "")] = fam_tests.get(families.get(det, ""), 0) + n
+        for fam, idx in df.groupby("family").groups.items():
+            df.loc[idx, "q_family"] = fdr(df.loc[idx, "p_value"].to_numpy(), m=fam_tests.get(fam, len(idx)),
+                                          method=config.fdr_method)
+    df["severity"] = severity(df["q_value"].to_numpy(), df["effect"].to_numpy(), df["severity_hint"],
+                              df["kind"], config)
+    tested = np.isfinite(df["q_value"].to_numpy())
+    p_eff = np.where(tested, df["q_value"].to_numpy(), _pseudo_p(df["severity"], config))
+    df["score"] = np.round(-np.log10(np.clip(np.nan_to_num(p_eff, nan=1.0), 1e-16, 1.0)), 6)
+    df["check"] = [what_to_check(i, f, "en") for i, f in zip(df["indicator"], df["family"])]
+    df["check_zh"] = [what_to_check(i, f, "zh") for i, f in zip(df["indicator"], df["family"])]
+    # stories
+    df = assign_stories(df, gap=int(threshold("scoring.story_gap_years", config)))
+    bonus = float(threshold("scoring.corroboration_bonus", config))
+    df["_p_or_rule"] = np.where(tested, df["p_value"].to_numpy(), _pseudo_p(df["severity"], config))
+    story_score = {}
+    for sid, g in df.groupby("story_id", sort=False):
+        best = g.groupby("detector")["_p_or_rule"].min().to_numpy()
+        pc = cauchy_combination(best) if np.isfinite(best).any() else 1.0
+        story_score[sid] = round(-math.log10(max(pc, 1e-300)) + bonus * (len(best) - 1), 6)
+    df["story_score"] = df["story_id"].map(story_score)
     df["_sev"] = df["severity"].map(SEVERITY_ORDER)
-    df = df.sort_values(["_sev", "score", "finding_id"], ascending=[True, False, True], kind="mergesort")
-    return df.drop(columns="_sev").reset_index(drop=True)
+    story_sev = df.groupby("story_id")["_sev"].transform("min")
+    df = df.assign(_story_sev=story_sev).sort_values(
+        ["_story_sev", "story_score", "story_id", "_sev", "score", "finding_id"],
+        ascending=[True, False, True, True, False, True], kind="mergesort")
+    return df.drop(columns=["_sev", "_story_sev", "_p_or_rule"]).reset_index(drop=True)
 
 
-def rank_regions(findings: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
+def region_p_values(findings: pd.DataFrame, panel_data: pd.DataFrame, n_tests: int, config: Config) -> pd.Series:
+    """Combined p-value per region: Cauchy combination over the region's tests.
+
+    The region's number of tests is estimated as ``n_tests`` times its share of the panel's
+    reported values; the tests not returned (p > report_p) enter at their conditional median
+    contribution under the null (:func:`_tail_mean`). Rule-based flags enter with the nominal
+    p-values ``scoring.rule_p_*``.
+    """
+    counts = panel_data.loc[panel_data["value"].notna()].groupby("region_code").size()
+    if counts.sum() == 0:
+        return pd.Series(dtype=float)
+    m_r = np.maximum(1.0, n_tests * counts / counts.sum())
+    c = float(threshold("scoring.report_p", config))
+    fill = _tail_mean(c)
+    out = {}
+    if len(findings):
+        tested = np.isfinite(findings["p_value"].to_numpy(dtype=float))
+        pv = np.where(tested, findings["p_value"].to_numpy(dtype=float), _pseudo_p(findings["severity"], config))
+        f = findings.assign(_p=pv)
+        by_region = {r: g["_p"].to_numpy() for r, g in f.groupby("region_code")}
+    else:
+        by_region = {}
+    for region, m in m_r.items():
+        p = by_region.get(region, np.array([]))
+        p = np.clip(p[np.isfinite(p)], 1e-300, 1.0)
+        k = len(p)
+        total = max(m, k)
+        t_obs = np.where(p < 1e-15, 1.0 / (np.pi * p), np.tan((0.5 - p) * np.pi)).sum() if k else 0.0
+        t = (t_obs + (total - k) * fill) / total
+        out[region] = _cauchy_sf(float(t))
+    return pd.Series(out, dtype=float)
+
+
+def _tail_mean(c: float) -> float:
+    """Conditional median of ``tan((0.5 - p) pi)`` for p uniform on (c, 1): ``tan(-c pi / 2)``.
+
+    The Cauchy kernel has no mean, so a test not returned (p > c) is entered at its conditional
+    median; for c = 0.05 that is -0.079, close to 0: the combination then behaves like Wilson's
+    harmonic mean p-value over the region's tests (Wilson 2019, PNAS 116:1195-1200).
+    """
+    return float(np.tan(-c * np.pi / 2))
+
+
+def rank_regions(findings: pd.DataFrame, regions: pd.DataFrame, p_region: pd.Series | None = None) -> pd.DataFrame:
     """``regions.csv``: one row per region, ranked by risk score (highest first, ties by code).
 
-    The risk score is the region's best finding score plus a tenth of the rest (a simple
-    combination; see docs/scoring.md).
+    ``risk_score = -log10(p_region)`` with the Cauchy-combined p-value of :func:`region_p_values`
+    (when not given, the region's best finding score).
     """
     reg = regions[["region_code", "region_name"]].drop_duplicates("region_code").copy()
     if len(findings):
         f = findings.sort_values(["score", "finding_id"], ascending=[False, True], kind="mergesort")
         agg = f.groupby("region_code", sort=False).agg(
-            best=("score", "max"), total=("score", "sum"), top_finding=("finding_id", "first"),
+            best=("score", "max"), top_finding=("finding_id", "first"),
             n_high=("severity", lambda s: int((s == "high").sum())),
             n_medium=("severity", lambda s: int((s == "medium").sum())),
             n_low=("severity", lambda s: int((s == "low").sum())),
         )
-        agg["risk_score"] = (agg["best"] + 0.1 * (agg["total"] - agg["best"])).round(6)
-        reg = reg.merge(agg[["risk_score", "n_high", "n_medium", "n_low", "top_finding"]],
-                        left_on="region_code", right_index=True, how="left")
+        reg = reg.merge(agg, left_on="region_code", right_index=True, how="left")
     else:
-        reg = reg.assign(risk_score=np.nan, n_high=0, n_medium=0, n_low=0, top_finding="")
-    reg["risk_score"] = reg["risk_score"].fillna(0.0)
+        reg = reg.assign(best=np.nan, n_high=0, n_medium=0, n_low=0, top_finding="")
+    if p_region is not None and len(p_region):
+        reg["risk_score"] = (-np.log10(np.clip(reg["region_code"].map(p_region).fillna(1.0).astype(float), 1e-300, 1.0))).round(6)
+    else:
+        reg["risk_score"] = reg["best"].fillna(0.0).round(6)
     for c in ("n_high", "n_medium", "n_low"):
         reg[c] = reg[c].fillna(0).astype("int64")
     reg["top_finding"] = reg["top_finding"].fillna("")
-    reg = reg.sort_values(["risk_score", "region_code"], ascending=[False, True], kind="mergesort")
+    reg["_n"] = reg["n_high"] * 1_000_000 + reg["n_medium"] * 1000 + reg["n_low"]
+    reg = reg.sort_values(["risk_score", "_n", "region_code"], ascending=[False, False, True], kind="mergesort")
     reg["rank"] = np.arange(1, len(reg) + 1)
     return reg[list(REGION_COLUMNS)].reset_index(drop=True)
 
 
-__all__ = ["FINDING_COLUMNS", "fdr", "rank_regions", "score_findings", "severity"]
+__all__ = ["assign_stories", "cauchy_combination", "fdr", "merge_same_kind", "rank_regions", "region_p_values",
+           "score_findings", "severity", "simes"]

@@ -33,3 +33,97 @@ def test_fdr_exact_below_report_p_with_truncated_p_values():
 def test_fdr_nan_passthrough():
     q = fdr(np.array([0.01, np.nan, 0.02]))
     assert np.isnan(q[1]) and q[0] == pytest.approx(0.02) and q[2] == pytest.approx(0.02)
+
+
+# --- merging, stories, combination -------------------------------------------------------------
+
+import json  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from detect.config import load_config  # noqa: E402
+from detect.findings import Finding, findings_frame  # noqa: E402
+from detect.scoring import (assign_stories, cauchy_combination, merge_same_kind, rank_regions,  # noqa: E402
+                            region_p_values, score_findings, simes)
+
+
+def _f(region, det, ind, y0, y1, p, kind="k", fam="series", hint=None):
+    return Finding(region_code=region, region_name=region, indicator=ind, period_start=str(y0), period_end=str(y1),
+                   detector=det, statistic=1.0, p_value=p, summary=f"{det} {ind} {y0}", summary_zh="中文",
+                   family=fam, kind=kind, severity_hint=hint)
+
+
+def test_simes_and_cauchy_reference_values():
+    assert simes(np.array([0.01, 0.04, 0.5])) == pytest.approx(0.03)
+    # one p-value: Cauchy combination returns it
+    assert cauchy_combination(np.array([0.2])) == pytest.approx(0.2)
+    # equal small p-values: Cauchy combination returns about the same p (no independence assumed)
+    assert cauchy_combination(np.array([1e-4, 1e-4, 1e-4])) == pytest.approx(1e-4, rel=1e-3)
+
+
+def test_cauchy_combination_is_calibrated_under_null():
+    rng = np.random.default_rng(5)
+    p = np.array([cauchy_combination(rng.uniform(size=10)) for _ in range(4000)])
+    assert abs((p < 0.05).mean() - 0.05) < 0.012
+
+
+def test_merge_same_kind_adjacent_years():
+    df = findings_frame([_f("A", "d", "gdp", 2011, 2011, 0.001), _f("A", "d", "gdp", 2012, 2012, 0.01),
+                         _f("A", "d", "gdp", 2015, 2015, 0.02), _f("A", "d", "tax_revenue", 2012, 2012, 0.01)])
+    m = merge_same_kind(df)
+    assert len(m) == 3
+    row = m[(m["indicator"] == "gdp") & (m["period_start"] == "2011")].iloc[0]
+    assert row["period_end"] == "2012"
+    assert row["p_value"] == pytest.approx(simes(np.array([0.001, 0.01])))
+    assert len(json.loads(row["evidence"])["merged"]) == 2
+
+
+def test_stories_group_overlapping_findings_of_a_region():
+    df = findings_frame([_f("A", "level_shift", "fiscal_revenue", 2015, 2015, 1e-6),
+                         _f("A", "composition", "nontax_revenue", 2011, 2014, 1e-5),
+                         _f("A", "proxy", "fiscal_revenue", 2012, 2015, 1e-4),
+                         _f("A", "growth", "gdp", 2019, 2019, 1e-3),
+                         _f("B", "growth", "gdp", 2012, 2012, 1e-3)])
+    s = assign_stories(df)
+    a = s[s["region_code"] == "A"]
+    assert a[a["period_start"].isin(["2015", "2011", "2012"])]["story_id"].nunique() == 1
+    assert a["story_id"].nunique() == 2
+    assert s[s["region_code"] == "B"]["story_id"].iat[0] not in set(a["story_id"])
+
+
+def test_scored_findings_sorted_by_story_and_deterministic():
+    items = [_f("A", "level_shift", "fiscal_revenue", 2015, 2015, 1e-9, fam="series"),
+             _f("A", "composition", "nontax_revenue", 2011, 2014, 1e-7, fam="panel"),
+             _f("B", "growth", "gdp", 2012, 2012, 1e-8),
+             _f("C", "debt_ratios", "debt_balance", 2020, 2020, float("nan"), fam="debt", hint="high")]
+    cfg = load_config()
+    a = score_findings(findings_frame(items), {"level_shift": 1000, "composition": 1000, "growth": 1000,
+                                               "debt_ratios": 0}, cfg,
+                       {"level_shift": "series", "composition": "panel", "growth": "series", "debt_ratios": "debt"})
+    b = score_findings(findings_frame(list(reversed(items))), 3000, cfg)
+    assert a["finding_id"].tolist()[:2] == b["finding_id"].tolist()[:2]
+    # region A's two detectors form one story ranked first, rows adjacent
+    assert a["region_code"].tolist()[:2] == ["A", "A"]
+    assert set(a["severity"]) <= {"high", "medium", "low", "info"}
+    assert a.loc[a["region_code"] == "C", "severity"].iat[0] == "high"
+    assert (a["check"].str.len() > 20).all() and (a["check_zh"].str.len() > 5).all()
+
+
+def test_region_risk_ranks_strong_evidence_first_and_is_calibrated_on_null():
+    rng = np.random.default_rng(11)
+    regions = [f"R{i:03d}" for i in range(200)]
+    data = pd.DataFrame({"region_code": np.repeat(regions, 50), "value": 1.0})
+    # null world: each region 50 tests, uniform p; keep only p <= 0.05 as detectors do
+    rows = []
+    for r in regions:
+        p = rng.uniform(size=50)
+        rows += [_f(r, "d", f"i{j}", 2010, 2010, float(x)) for j, x in enumerate(p) if x <= 0.05]
+    cfg = load_config()
+    df = score_findings(findings_frame(rows), 200 * 50, cfg)
+    pr = region_p_values(df, data, 200 * 50, cfg)
+    assert (pr < 0.05).mean() <= 0.08                  # roughly calibrated (conservative tail)
+    rows.append(_f("R000", "d2", "x", 2012, 2012, 1e-9))
+    df = score_findings(findings_frame(rows), 200 * 50 + 1, cfg)
+    pr = region_p_values(df, data, 200 * 50 + 1, cfg)
+    reg = rank_regions(df, pd.DataFrame({"region_code": regions, "region_name": regions}), pr)
+    assert reg["region_code"].iat[0] == "R000" and reg["rank"].tolist() == list(range(1, 201))
