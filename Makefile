@@ -21,11 +21,16 @@ venv: $(VENV)/.installed
 test-venv: $(VENV)/.installed-test
 
 demo: $(VENV)/.installed
-	$(DETECT) run $(SAMPLE) --out reports/sample
+	$(DETECT) run $(SAMPLE) --out reports/sample --db reports/sample/review.sqlite
 	@echo "report: reports/sample/report.pdf"
 
+NOTEBOOKS := $(wildcard notebooks/*.py)
+NB_BUILD  := build/notebooks
+
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -n 2 --nbmake-timeout=120 tests notebooks/*.ipynb
+	rm -rf $(NB_BUILD) && mkdir -p $(NB_BUILD)
+	for nb in $(NOTEBOOKS); do $(VENV)/bin/jupytext --quiet --to ipynb --output $(NB_BUILD)/$$(basename $$nb .py).ipynb $$nb || exit 1; done
+	$(PY) -m pytest -n 2 --nbmake --nbmake-timeout=60 tests $(NB_BUILD)
 
 sample: $(VENV)/.installed
 	$(PY) -m detect.data.synthetic --out data/sample
