@@ -21,7 +21,7 @@ venv: $(VENV)/.installed
 test-venv: $(VENV)/.installed-test
 
 demo: $(VENV)/.installed
-	$(DETECT) run $(SAMPLE) --out reports/sample --db reports/sample/review.sqlite
+	$(DETECT) run $(SAMPLE) --out reports/sample
 	@echo "report: reports/sample/report.pdf"
 
 NOTEBOOKS := $(wildcard notebooks/*.py)
