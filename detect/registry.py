@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Modules that define detectors; importing them registers the detectors.
 _MODULES: tuple[str, ...] = (
     "detect.series.growth",
+    "detect.panel.proxy",
+    "detect.series.level_shift",
 )
 
 _REGISTRY: dict[str, type["Detector"]] = {}
