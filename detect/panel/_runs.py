@@ -1,0 +1,240 @@
+"""Shared statistics of the panel detectors: empirical-null scores, runs of same-sign years, run p-values.
+
+Pure, vectorised functions (no I/O). A *run* is a maximal stretch of consecutive years in which a
+region's standardised gap keeps one sign; the panel detectors report one finding per run, so an
+inflation phase of several years is one piece of evidence, not several.
+
+Two run tests are provided:
+
+* :func:`run_sum_p` for statistics that are independent across years under the null (growth gaps,
+  jumps): conditional on the pattern of signs, the magnitudes ``|u_j|`` of standard normal scores
+  are i.i.d. half-normal, so the sum over a run of length ``k`` has the law of a sum of ``k``
+  half-normals whatever the run lengths happen to be. Its upper tail is computed with the
+  Lugannani–Rice saddlepoint formula (Lugannani & Rice 1980, Adv. Appl. Prob. 12:475-490; Daniels
+  1987, Int. Stat. Rev. 55:37-48), exact for ``k = 1``. Every run is one hypothesis and the runs are
+  conditionally independent, so Benjamini–Hochberg over all runs is valid.
+* :func:`simes_runs` for statistics that are persistent across years (levels): the run's p-value is
+  the Simes combination of its yearly p-values (Simes 1986, Biometrika 73:751-754), valid under
+  the positive dependence of a level observed in consecutive years (Sarkar 1998, Ann. Stat. 26:494-504).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from detect._stats import empirical_null_t
+
+#: Largest sample used to fit the Student-t empirical null (a seeded subsample beyond it; the fit's
+#: precision is far below the sampling noise of the statistics it calibrates).
+_NULL_FIT_MAX = 20000
+
+
+def fit_null(z: np.ndarray, seed: int, min_n: int = 30) -> tuple[float, float]:
+    """Student-t empirical null ``(df, scale)`` of pooled statistics (Efron 2004), on a seeded
+    subsample of at most 20,000 values for speed."""
+    z = np.asarray(z, dtype=float)
+    z = z[np.isfinite(z)]
+    if len(z) > _NULL_FIT_MAX:
+        z = np.random.default_rng(seed).choice(z, _NULL_FIT_MAX, replace=False)
+    return empirical_null_t(z, min_n=min_n)
+
+
+def null_cdf(z: np.ndarray, df: float, scale: float) -> np.ndarray:
+    """``P(Z <= z)`` under the fitted null t(df) * scale (normal when df is infinite)."""
+    z = np.asarray(z, dtype=float) / scale
+    return stats.norm.cdf(z) if np.isinf(df) else stats.t.cdf(z, df)
+
+
+def normal_scores(z: np.ndarray, df: float, scale: float) -> np.ndarray:
+    """Map statistics to standard normal scores through the empirical null:
+    ``u = Phi^-1(F_null(z))`` (both tails computed from their own side for precision)."""
+    z = np.asarray(z, dtype=float)
+    zs = z / scale
+    if np.isinf(df):
+        return zs
+    lo = stats.t.logcdf(-np.abs(zs), df)  # log of the smaller tail
+    u = -special.ndtri_exp(lo) if hasattr(special, "ndtri_exp") else -stats.norm.ppf(np.exp(lo))
+    return np.where(zs >= 0, u, -u)
+
+
+def one_sided_p(u: np.ndarray, upper: bool = True) -> np.ndarray:
+    """One-sided p-value of a normal score."""
+    return stats.norm.sf(u) if upper else stats.norm.cdf(u)
+
+
+def lag1_correlation(u: pd.DataFrame) -> float:
+    """Pooled lag-1 correlation of scores over consecutive years (regions x years table)."""
+    a = u.to_numpy(dtype=float)
+    x, y = a[:, :-1].ravel(), a[:, 1:].ravel()
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum() < 30:
+        return 0.0
+    x, y = np.clip(x[ok], -4, 4), np.clip(y[ok], -4, 4)
+    r = np.corrcoef(x, y)[0, 1]
+    return float(r) if np.isfinite(r) else 0.0
+
+
+def find_runs(u: pd.DataFrame) -> pd.DataFrame:
+    """Maximal runs of consecutive years with one sign, for every region at once.
+
+    Parameters
+    ----------
+    u : DataFrame
+        Regions x integer years, NaN where there is no statistic (a missing year ends a run).
+
+    Returns
+    -------
+    DataFrame
+        One row per run: ``region_code, sign (+1/-1), start, end, k, sum, sum_sq, years`` where
+        ``years`` is the list of the run's years.
+    """
+    cols = ["region_code", "sign", "start", "end", "k", "sum", "sum_sq", "years"]
+    if u.empty:
+        return pd.DataFrame(columns=cols)
+    a = u.to_numpy(dtype=float)
+    years = np.asarray(u.columns, dtype=int)
+    sign = np.sign(np.where(np.isfinite(a), a, 0.0))
+    nr, ny = a.shape
+    flat_sign = sign.ravel()
+    # a new run starts where the sign changes, at each region's first year, or after a gap
+    prev = np.concatenate([np.zeros((nr, 1)), sign[:, :-1]], axis=1).ravel()
+    new = (flat_sign != prev) | (np.tile(np.arange(ny), nr) == 0)
+    run_id = np.cumsum(new) - 1
+    keep = flat_sign != 0
+    if not keep.any():
+        return pd.DataFrame(columns=cols)
+    rid = run_id[keep]
+    vals = a.ravel()[keep]
+    yr = np.tile(years, nr)[keep]
+    reg = np.repeat(np.asarray(u.index), ny)[keep]
+    df = pd.DataFrame({"rid": rid, "region_code": reg, "sign": flat_sign[keep].astype(int), "year": yr,
+                       "v": vals, "v2": vals * vals})
+    g = df.groupby("rid", sort=True)
+    out = g.agg(region_code=("region_code", "first"), sign=("sign", "first"), start=("year", "min"),
+                end=("year", "max"), k=("year", "size"), sum=("v", "sum"), sum_sq=("v2", "sum"))
+    out["years"] = g["year"].agg(list)
+    return out.reset_index(drop=True)[cols]
+
+
+def _k_hn(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cumulant generating function of the half-normal and its first two derivatives."""
+    log_phi_ratio = stats.norm.logpdf(t) - special.log_ndtr(t)
+    r = np.exp(log_phi_ratio)  # phi(t) / Phi(t)
+    k0 = np.log(2.0) + 0.5 * t * t + special.log_ndtr(t)
+    k1 = t + r
+    k2 = 1.0 - r * (t + r)
+    return k0, k1, np.maximum(k2, 1e-12)
+
+
+def halfnormal_sum_sf(s: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``P(|Z_1| + ... + |Z_k| >= s)`` for i.i.d. standard normal ``Z_i``.
+
+    Exact for ``k = 1`` (``2 (1 - Phi(s))``); for ``k >= 2`` the Lugannani–Rice saddlepoint
+    approximation with the half-normal cumulant generating function
+    ``K(t) = log 2 + t^2 / 2 + log Phi(t)``: solve ``K'(t) = s / k``, then
+    ``w = sign(t) sqrt(2 k (t s / k - K(t)))``, ``v = t sqrt(k K''(t))`` and
+    ``p = 1 - Phi(w) + phi(w) (1 / v - 1 / w)``; near the mean (``|w| < 0.02``) the normal
+    approximation is used.
+    """
+    s = np.asarray(s, dtype=float)
+    k = np.asarray(k, dtype=float)
+    s, k = np.broadcast_arrays(s, k)
+    out = np.ones(s.shape)
+    pos = s > 0
+    one = pos & (k == 1)
+    out[one] = 2.0 * stats.norm.sf(s[one])
+    many = pos & (k >= 2)
+    if many.any():
+        sm, km = s[many], k[many]
+        xbar = sm / km
+        mean = np.sqrt(2.0 / np.pi)
+        var1 = 1.0 - 2.0 / np.pi
+        # Newton on K'(t) = xbar; K' is increasing, start from the normal approximation
+        t = (xbar - mean) / var1
+        for _ in range(60):
+            _, k1, k2 = _k_hn(t)
+            step = (k1 - xbar) / k2
+            t = t - np.clip(step, -5.0, 5.0)
+            if np.all(np.abs(step) < 1e-12):
+                break
+        k0, _, k2 = _k_hn(t)
+        w2 = np.maximum(2.0 * km * (t * xbar - k0), 0.0)
+        w = np.sign(t) * np.sqrt(w2)
+        v = t * np.sqrt(km * k2)
+        near = np.abs(w) < 0.02
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr = stats.norm.sf(w) + stats.norm.pdf(w) * (1.0 / v - 1.0 / w)
+        normal = stats.norm.sf((sm - km * mean) / np.sqrt(km * var1))
+        p = np.where(near | ~np.isfinite(lr), normal, lr)
+        out[many] = np.clip(p, 0.0, 1.0)
+    return out
+
+
+def run_sum_p(runs: pd.DataFrame, inflation: float = 1.0) -> np.ndarray:
+    """p-value of each run: ``P(H_k >= |sum| / sqrt(inflation))`` with ``H_k`` a sum of ``k``
+    half-normals (see :func:`halfnormal_sum_sf`).
+
+    ``inflation`` >= 1 is a variance inflation for positively autocorrelated scores,
+    ``(1 + rho) / (1 - rho)`` for a pooled lag-1 correlation ``rho > 0`` (the long-run variance
+    of an AR(1)); it makes the test conservative when years are not independent.
+    """
+    if len(runs) == 0:
+        return np.array([], dtype=float)
+    s = np.abs(runs["sum"].to_numpy(dtype=float)) / np.sqrt(max(inflation, 1.0))
+    return halfnormal_sum_sf(s, runs["k"].to_numpy(dtype=float))
+
+
+def ar_inflation(rho: float, cap: float = 0.9) -> float:
+    """Variance inflation ``(1 + rho) / (1 - rho)`` for ``rho > 0`` (1 otherwise), rho capped."""
+    r = min(max(rho, 0.0), cap)
+    return (1.0 + r) / (1.0 - r)
+
+
+def simes_runs(p: pd.DataFrame, flag: pd.DataFrame) -> pd.DataFrame:
+    """Runs of consecutive flagged years and their Simes p-value.
+
+    Parameters
+    ----------
+    p : DataFrame
+        Regions x years one-sided p-values (NaN = not tested).
+    flag : DataFrame
+        Same shape, bool: years that qualify (e.g. ``p <= report_p``).
+
+    Returns
+    -------
+    DataFrame
+        ``region_code, sign, start, end, k, p, years`` per run; ``p = min_j k p_(j) / j``.
+    """
+    u = pd.DataFrame(np.where(flag.to_numpy(dtype=bool), 1.0, np.nan), index=p.index, columns=p.columns)
+    runs = find_runs(u)
+    if runs.empty:
+        return runs.assign(p=pd.Series(dtype=float))
+    pv = []
+    for code, yrs in zip(runs["region_code"], runs["years"]):
+        ps = np.sort(p.loc[code, yrs].to_numpy(dtype=float))
+        k = len(ps)
+        pv.append(float(np.min(k * ps / np.arange(1, k + 1))))
+    runs["p"] = np.clip(pv, 0.0, 1.0)
+    return runs
+
+
+def series_dict(row: pd.Series) -> dict[str, float | None]:
+    """``{year: value}`` of one row of a regions x years table, None for missing (JSON-able)."""
+    return {str(int(k)): (float(v) if np.isfinite(v) else None) for k, v in row.items()}
+
+
+def period_text(start: int, end: int) -> str:
+    """``2012–2015`` or ``2013``."""
+    return f"{start}" if start == end else f"{start}–{end}"
+
+
+def log_growth(s: pd.DataFrame) -> pd.DataFrame:
+    """Log growth of a regions x years level table (non-positive levels give NaN)."""
+    v = s.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lv = np.where(v > 0, np.log(np.where(v > 0, v, 1.0)), np.nan)
+    g = np.full(v.shape, np.nan)
+    g[:, 1:] = lv[:, 1:] - lv[:, :-1]
+    return pd.DataFrame(g, index=s.index, columns=s.columns)

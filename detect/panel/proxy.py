@@ -1,0 +1,212 @@
+"""Reported growth against the growth of physical and tax proxies it cannot easily fake.
+
+For each reported indicator ``y`` with proxies ``x_1..x_m`` (GDP against electricity, night lights
+and rail freight; secondary value added against electricity; fiscal revenue against tax revenue
+and VAT — see ``[proxy_divergence] pairs``), a Huber-robust two-way fixed-effects regression
+
+    dlog y_it = a_i + c_t + sum_m b_m dlog x_m,it + e_it
+
+is fitted on all regions at once (region effects absorb a region's normal gap between the two
+growth rates — a shift to services —, year effects absorb common shocks and price changes).
+Studentised residuals ``t_it`` are calibrated by a Student-t empirical null fitted to all of them
+(Efron 2004) and mapped to normal scores ``u_it = Phi^-1(F_null(t_it))``.
+
+A run of consecutive years with gaps of one sign is one finding over that period, with the Stouffer
+statistic ``S = sum u / sqrt(k)``; its p-value is ``P(H_k >= sum |u|)`` with ``H_k`` a sum of ``k``
+half-normals, exact conditional on the sign pattern (:mod:`detect.panel._runs`). A positive run is
+the inflation phase (reported growth above what the proxies imply), a negative run the correction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from detect._stats import fmt_p, fmt_pct
+from detect.config import Config, threshold
+from detect.data.aliases import label
+from detect.data.panel import Panel
+from detect.findings import Finding, Findings
+from detect.panel._fe import robust_fe
+from detect.panel._runs import (ar_inflation, find_runs, fit_null, lag1_correlation, log_growth,
+                                normal_scores, period_text, run_sum_p, series_dict)
+from detect.registry import Detector, register
+
+#: What to check next, per reported indicator (English, Chinese).
+NEXT_CHECK: dict[str, tuple[str, str]] = {
+    "gdp": ("check electricity use and VAT by sector against the GDP accounts",
+            "请分行业核对用电量和增值税与地区生产总值核算"),
+    "gdp_secondary": ("check industrial electricity use and industrial VAT against secondary-industry value added",
+                      "请核对工业用电量、工业增值税与第二产业增加值"),
+    "fiscal_revenue": ("check the non-tax items — state-asset sales, fines, fees — against the tax base",
+                       "请核对非税收入项目（国有资源资产有偿使用收入、罚没收入、行政事业性收费）与税基"),
+}
+
+
+def _pairs(config: Config) -> dict[str, list[str]]:
+    """Reported indicator -> proxies, from the thresholds file and ``[options.proxy_divergence] pairs``."""
+    pairs = [list(p) for p in threshold("proxy_divergence.pairs", config)]
+    pairs += [list(p) for p in config.option("proxy_divergence", "pairs", []) or []]
+    out: dict[str, list[str]] = {}
+    for p in pairs:
+        if len(p) != 2:
+            continue
+        rep, prx = str(p[0]), str(p[1])
+        if prx not in out.setdefault(rep, []):
+            out[rep].append(prx)
+    return out
+
+
+def _join(items: list[str], lang: str) -> str:
+    if lang == "zh":
+        return "、".join(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@register
+class ProxyDivergence(Detector):
+    """Runs of reported growth above (or below) what proxy growth implies."""
+
+    name = "proxy_divergence"
+    family = "panel"
+    title = "Reported growth against proxies"
+    title_zh = "报告增速与代理指标增速背离"
+    null_hypothesis = ("Given region and year effects, the gap between reported growth and the growth the "
+                       "proxies imply is independent across years and follows the empirical null; a run of "
+                       "same-sign gaps is no longer than chance makes it.")
+
+    def run(self, panel: Panel, config: Config) -> Findings:
+        out = Findings()
+        if len(panel) == 0:
+            return out
+        report_p = float(threshold("scoring.report_p", config))
+        min_regions = int(threshold("proxy_divergence.min_regions", config))
+        min_years = int(threshold("proxy_divergence.min_years", config))
+        min_cov = float(threshold("proxy_divergence.min_proxy_coverage", config))
+        huber_c = float(threshold("proxy_divergence.huber_c", config))
+        present = set(panel.indicators)
+        regions = panel.regions.set_index("region_code")
+        for rep, proxies in _pairs(config).items():
+            if rep not in present:
+                continue
+            avail = [p for p in proxies if p in present]
+            if not avail:
+                out.notes.append(f"proxy_divergence: {rep} has none of its proxies ({', '.join(proxies)}) in the panel")
+                continue
+            self._one(panel, config, rep, avail, regions, out, report_p, min_regions, min_years, min_cov, huber_c)
+        return out
+
+    def _one(self, panel, config, rep, proxies, regions, out, report_p, min_regions, min_years, min_cov,
+             huber_c) -> None:
+        level = panel.series(rep)
+        gy = log_growth(level)
+        long = gy.stack().dropna().rename("y").to_frame()
+        long.index.names = ["region_code", "year"]
+        if long.empty:
+            return
+        used = []
+        for p in proxies:
+            gp = log_growth(panel.series(p)).stack().dropna().rename(p)
+            gp.index.names = ["region_code", "year"]
+            cov = long.index.isin(gp.index).mean()
+            if cov < min_cov:
+                out.notes.append(f"proxy_divergence: {p} covers {fmt_pct(cov)} of {rep} growth observations "
+                                 f"(< {fmt_pct(min_cov, 0)}); not used as a proxy of {rep}")
+                continue
+            long = long.join(gp, how="left")
+            used.append(p)
+        if not used:
+            return
+        n_missing = int(long.isna().any(axis=1).sum())
+        long = long.dropna()
+        # regions with too few years say nothing beyond their own fixed effect
+        cnt = long.groupby(level="region_code")["y"].transform("size")
+        short = long[cnt < min_years].index.get_level_values(0).nunique()
+        long = long[cnt >= min_years]
+        if short:
+            out.notes.append(f"proxy_divergence: {short} regions with fewer than {min_years} years of {rep} and "
+                             f"proxy growth not tested")
+        if n_missing:
+            out.notes.append(f"proxy_divergence: {n_missing} {rep} region-years lack a proxy value "
+                             f"and are not tested")
+        # regions at different levels of the hierarchy (provinces, prefectures) are separate panels:
+        # a parent is the sum of its children, so pooling them would count the same economy twice
+        lvl = long.index.get_level_values(0).map(regions["level"]).to_numpy()
+        for level in np.unique(lvl):
+            sub = long[lvl == level]
+            n_reg = sub.index.get_level_values(0).nunique()
+            if n_reg < min_regions:
+                out.notes.append(f"proxy_divergence: {rep} against {', '.join(used)} at hierarchy level {level} "
+                                 f"needs {min_regions} regions with data, found {n_reg}; not tested")
+                continue
+            self._fit_level(panel, config, rep, used, sub, regions, out, report_p, huber_c)
+
+    def _fit_level(self, panel, config, rep, used, long, regions, out, report_p, huber_c) -> None:
+        codes = long.index.get_level_values(0).to_numpy()
+        years = long.index.get_level_values(1).to_numpy(dtype=int)
+        gi = pd.factorize(codes)[0]
+        gt = pd.factorize(years)[0]
+        y = long["y"].to_numpy()
+        x = long[used].to_numpy()
+        fit = robust_fe(y, x, gi, gt, huber_c=huber_c)
+        df_, sc = fit_null(fit.student, config.seed)
+        u = normal_scores(fit.student, df_, sc)
+        res = pd.DataFrame({"region_code": codes, "year": years, "u": u, "e": fit.resid, "y": y})
+        utab = res.pivot(index="region_code", columns="year", values="u").sort_index()
+        utab = utab.reindex(columns=range(int(utab.columns.min()), int(utab.columns.max()) + 1))
+        rho = lag1_correlation(utab)
+        infl = ar_inflation(rho)
+        runs = find_runs(utab)
+        if config.option(self.name, "sides", "both") == "positive":
+            runs = runs[runs["sign"] > 0].reset_index(drop=True)
+        p = run_sum_p(runs, infl)
+        out.n_tests += len(runs)
+        if rho > 0.1:
+            out.notes.append(f"proxy_divergence: {rep} gaps are autocorrelated (lag-1 r = {rho:.2f}); run "
+                             f"p-values use a variance inflation of {infl:.2f}")
+        etab = res.pivot(index="region_code", columns="year", values="e")
+        ytab = res.pivot(index="region_code", columns="year", values="y")
+        prox_growth = {pname: log_growth(panel.series(pname)) for pname in used}
+        labels_en = [label(q) for q in used]
+        labels_zh = [label(q, "zh") for q in used]
+        nxt_en, nxt_zh = NEXT_CHECK.get(rep, (f"check the {label(rep)} figures against source records",
+                                              f"请核对{label(rep, 'zh')}原始记录"))
+        for i in np.flatnonzero(p <= report_p):
+            r = runs.iloc[i]
+            code, yrs, k = r["region_code"], list(r["years"]), int(r["k"])
+            gaps = etab.loc[code, yrs].to_numpy(dtype=float)
+            rep_g = ytab.loc[code, yrs].to_numpy(dtype=float)
+            implied = rep_g - gaps
+            mean_gap = float(np.mean(gaps))
+            cum_gap = float(np.expm1(np.sum(gaps)))
+            stat = float(r["sum"] / np.sqrt(k))
+            per = period_text(int(r["start"]), int(r["end"]))
+            pi = float(p[i])
+            up = r["sign"] > 0
+            name = str(regions.at[code, "region_name"])
+            direction = "faster" if up else "slower"
+            summary = (f"{label(rep)} grew {abs(mean_gap) * 100:.1f} pp a year {direction} than "
+                       f"{_join(labels_en, 'en')} imply over {per} (cumulative gap {fmt_pct(cum_gap, 0)}, "
+                       f"Stouffer z = {stat:.1f}, {fmt_p(pi)}); {nxt_en}.")
+            summary_zh = (f"{per}年{label(rep, 'zh')}增速每年比{_join(labels_zh, 'zh')}所反映的"
+                          f"{'高' if up else '低'}{abs(mean_gap) * 100:.1f}个百分点（累计差距{fmt_pct(cum_gap, 0)}，"
+                          f"Stouffer z={stat:.1f}，{fmt_p(pi)}）；{nxt_zh}。")
+            all_years = [int(c) for c in ytab.columns]
+            out.items.append(Finding(
+                region_code=str(code), region_name=name, indicator=rep, period_start=str(int(r["start"])),
+                period_end=str(int(r["end"])), detector=self.name, statistic=stat, p_value=pi,
+                family=self.family, kind="growth_above_proxies" if up else "growth_below_proxies",
+                effect=cum_gap, summary=summary, summary_zh=summary_zh,
+                evidence={
+                    "proxies": used, "beta": [float(b) for b in fit.beta],
+                    "run_years": [int(v) for v in yrs], "mean_gap_log": mean_gap, "cumulative_gap": cum_gap,
+                    "reported_growth": series_dict(np.expm1(ytab.loc[code])),
+                    "implied_growth": series_dict(np.expm1(ytab.loc[code] - etab.loc[code])),
+                    "gap_log": series_dict(etab.loc[code]),
+                    "proxy_growth": {pn: series_dict(np.expm1(g.loc[code].reindex(all_years)))
+                                     for pn, g in prox_growth.items() if code in g.index},
+                    "run_implied_growth": [float(v) for v in np.expm1(implied)],
+                    "null_t_df": df_, "null_t_scale": sc, "lag1_r": rho, "variance_inflation": infl,
+                    "series": series_dict(panel.series(rep).loc[code]),
+                },
+            ))
