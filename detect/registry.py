@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # pragma: no cover
 _MODULES: tuple[str, ...] = (
     "detect.series.growth",
     "detect.panel.proxy",
+    "detect.panel.composition",
     "detect.series.level_shift",
+    "detect.series.smoothness",
 )
 
 _REGISTRY: dict[str, type["Detector"]] = {}
