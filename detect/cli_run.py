@@ -24,6 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detectors", metavar="NAMES", help="comma-separated detector names (default: all)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--db", metavar="PATH", help="follow-up register to record the run in (default: $DETECT_DB, "
+                                                  "else ./detect-review.sqlite)")
+    p.add_argument("--no-register", action="store_true", help="do not record the run in the follow-up register")
     p.set_defaults(func=cmd_run)
 
 
@@ -54,6 +57,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"detect: {m['rows_in']} rows in, {m['rows_used']} used, {m['rows_excluded']} excluded; "
             f"{m['n_findings']} findings ({c['high']} high, {c['medium']} medium, {c['low']} low) "
             f"in {m['n_regions']} regions -> {out}\n")
+    if not args.no_register:  # after the outputs are written: a register failure only warns
+        from detect.review.cli import register_run
+        register_run(args.db, out, quiet=args.quiet)
     if config.fail_on and len(result.findings):
         limit = order.index(config.fail_on)
         if any(order.index(s) <= limit for s in result.findings["severity"]):

@@ -34,6 +34,12 @@ def shared_file(shared_data: Path, rel: str) -> Path:
     return p
 
 
+@pytest.fixture(autouse=True)
+def _register_out_of_cwd(tmp_path_factory, monkeypatch):
+    """`detect run` records itself in the follow-up register: keep tests' register out of the cwd."""
+    monkeypatch.setenv("DETECT_DB", str(tmp_path_factory.getbasetemp() / "detect-review.sqlite"))
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
