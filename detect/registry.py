@@ -21,8 +21,10 @@ _MODULES: tuple[str, ...] = (
     "detect.series.growth",
     "detect.panel.proxy",
     "detect.panel.composition",
+    "detect.panel.aggregation",
     "detect.series.level_shift",
     "detect.series.smoothness",
+    "detect.series.target",
 )
 
 _REGISTRY: dict[str, type["Detector"]] = {}
