@@ -1,0 +1,176 @@
+"""Digit tests against the published reference outputs (R benford.analysis on Nigrini's data) and
+against hand-worked examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detect.digits import benford, distortion_factor, duplicates, mantissa_arc, second_order, summation
+from conftest import shared_file
+
+
+@pytest.fixture(scope="module")
+def payments(shared_data):
+    """corporate.payment Amount as reported text (read as str: no float round trip)."""
+    path = shared_file(shared_data, "benford/corporate.payment.csv.gz")
+    return pd.read_csv(path, dtype={"Amount": str})["Amount"]
+
+
+# --- published reference outputs: corporate.payment, Amount >= 10 (benford.analysis 0.1.5) ----------
+
+def test_first_digit_reference(payments):
+    r = benford(payments, "first", min_value=10)
+    assert r.n == 177763
+    assert r.mad == pytest.approx(0.0146418674, abs=5e-11)
+    assert r.chi2 == pytest.approx(4087.7724, abs=5e-5)
+    assert r.chi2_df == 8
+
+
+def test_first_two_reference(payments):
+    r = benford(payments, "first-two", min_value=10)
+    assert r.n == 177763
+    assert r.mad == pytest.approx(0.0024299059, abs=5e-11)
+    assert r.chi2 == pytest.approx(32659.0522, abs=5e-5)
+    assert r.chi2_df == 89
+    assert r.conformity == "nonconformity"   # 0.00243 > 0.0022 (Nigrini Table 7.1)
+    assert r.suspects["digit"].iat[0] == 50  # the 50.00 fee
+
+
+def test_first_three_reference(payments):
+    r = benford(payments, "first-three", min_value=10)
+    assert r.mad == pytest.approx(0.000456037, abs=5e-10)
+
+
+def test_summation_reference(payments):
+    s = summation(payments, 2, min_value=10)
+    top = s.sort_values("abs_excess", ascending=False, kind="mergesort")["digit"].head(6).tolist()
+    assert top == [15, 26, 10, 14, 11, 50]
+    assert s["sum"].sum() == pytest.approx(payments.astype(float)[payments.astype(float) >= 10].sum())
+
+
+def test_duplicates_reference(payments):
+    d = duplicates(payments, top=2)
+    assert d["value"].tolist() == [50.0, 1153.35]
+    assert d["count"].tolist() == [6022, 2264]
+    # the records behind the count are the rows holding that amount
+    assert sorted(d["records"].iat[1]) == sorted(np.flatnonzero(payments.astype(float) == 1153.35).tolist())
+
+
+def test_exact_and_r_float_differ_where_source_says(payments):
+    """All values > 0: R's float truncation bins 0.29 as 28 (SOURCE.md); the published R first-two
+    chi-square is 32094.x. The exact digits move those rows, and the chi-square with them."""
+    x = payments.astype(float)
+    pos = x[x > 0]
+    r_style = benford(pos, "first-two", extraction="r-float")
+    exact = benford(payments[x > 0], "first-two")
+    assert int(r_style.chi2) == 32094
+    assert exact.chi2 == pytest.approx(32100.9011, abs=1e-3)
+    # the difference is exactly the rows whose text has first-two digits 29 / 58 but R bins lower
+    n29 = int((payments[x > 0].str.match(r"^0\.29$|^0\.58$")).sum())
+    assert n29 > 0
+    t_exact, t_r = exact.table.set_index("digit")["count"], r_style.table.set_index("digit")["count"]
+    assert (t_exact - t_r).abs().sum() > 0
+    assert t_exact.sum() == t_r.sum()
+
+
+def test_float_input_equals_text_input(payments):
+    a = benford(payments, "first-two", min_value=10)
+    b = benford(payments.astype(float), "first-two", min_value=10)
+    np.testing.assert_array_equal(a.table["count"], b.table["count"])
+
+
+# --- hand-worked examples -----------------------------------------------------------------------
+
+def test_benford_sample_is_close_conformity():
+    rng = np.random.default_rng(1)
+    x = 10 ** rng.uniform(0, 6, 50_000)   # log-uniform over six decades: Benford exactly
+    r = benford(x, "first")
+    assert r.applicable
+    assert r.conformity == "close conformity"
+    assert r.p_value > 0.001
+    assert abs(r.excess_mad) < 3 * r.expected_mad
+
+
+def test_not_applicable_gives_reason_and_no_numbers():
+    r = benford([12.5, 13.1, 250.0], "first-two")
+    assert not r.applicable and "at least 1146" in r.reason
+    assert r.mad is None and r.chi2 is None and r.p_value is None and r.ks is None
+    assert r.to_dict()["digits"] == []
+    narrow = benford(np.linspace(100, 150, 5000), "first")
+    assert not narrow.applicable and "orders of magnitude" in narrow.reason
+
+
+def test_negatives_and_zeros_left_out_with_note():
+    x = np.r_[10 ** np.random.default_rng(2).uniform(0, 5, 2000), -np.arange(1, 101.0), np.zeros(7)]
+    r = benford(x, "first")
+    assert r.n == 2000
+    assert any("100 negative" in n for n in r.notes) and any("7 zeros" in n for n in r.notes)
+    assert benford(x, "first", sign="negative").n == 100
+    assert benford(x, "first", sign="absolute").n == 2100
+
+
+def test_last_digit_preference_detects_zero_and_five():
+    rng = np.random.default_rng(3)
+    clean = rng.integers(1000, 99999, 3000).astype(str)
+    cooked = np.where(rng.random(3000) < 0.3, (rng.integers(100, 9999, 3000) * 10).astype(str), clean)
+    assert benford(clean, "last").p_value > 0.001
+    r = benford(cooked, "last")
+    assert r.p_value < 1e-10
+    assert set(r.suspects["digit"]) == {0}
+
+
+def test_last_digit_uses_reported_precision():
+    # 12.30 reported with two decimals ends in 0; as a float it would end in 3
+    r = benford(pd.Series(["112.30"] * 60 + ["113.41"] * 40), "last")
+    assert r.table.set_index("digit")["count"].to_dict()[0] == 60
+
+
+def test_suspect_records_are_the_rows():
+    x = pd.Series(np.r_[10 ** np.random.default_rng(4).uniform(1, 5, 3000), np.full(200, 50.0)],
+                  index=[f"r{i}" for i in range(3200)])
+    r = benford(x, "first-two")
+    s = r.suspects.set_index("digit")
+    assert 50 in s.index
+    recs = s.at[50, "records"]
+    assert set(f"r{i}" for i in range(3000, 3200)) <= set(recs)
+    assert len(recs) == s.at[50, "count"]
+
+
+def test_result_reprs_route_through_summary():
+    r = benford(10 ** np.random.default_rng(5).uniform(0, 4, 3000), "first")
+    text = r.summary().as_text()
+    assert str(r) == text == repr(r)
+    assert "MAD" in r._repr_html_() and "<table>" in r._repr_html_()
+
+
+def test_bad_test_name_lists_allowed():
+    with pytest.raises(ValueError, match="first-two"):
+        benford([1, 2, 3], "third")
+
+
+def test_second_order_uses_exact_differences():
+    # prices on a cent grid: every difference is a multiple of 0.01; exact differences give
+    # leading digits of integers of cents, never 99 from 0.0099999
+    x = pd.Series([f"{v:.2f}" for v in np.arange(1000, 1000 + 0.01 * 3000, 0.01)])
+    r = second_order(x, "first-two")
+    assert r.table.set_index("digit")["count"][10] == r.n     # every difference is 0.01 -> 10
+
+
+def test_mantissa_arc_formula():
+    # mantissas 0 and 0.5 cancel exactly: L2 = 0, p = 1; all mantissas 0: L2 = 1, p = exp(-n)
+    r = mantissa_arc([10.0, 10 ** 1.5] * 50)
+    assert r.l2 == pytest.approx(0.0, abs=1e-12) and r.p_value == pytest.approx(1.0)
+    r1 = mantissa_arc([10.0, 100.0, 1000.0])
+    assert r1.l2 == pytest.approx(1.0) and r1.p_value == pytest.approx(np.exp(-3))
+
+
+def test_distortion_factor_constant_and_sign():
+    rng = np.random.default_rng(6)
+    benf = 10 ** rng.uniform(1, 5, 200_000)
+    r = distortion_factor(benf)
+    assert r.expected_mean == pytest.approx(39.0865, abs=5e-5)
+    assert abs(r.distortion_factor) < 0.5
+    inflated = distortion_factor(benf * 1.2)   # shifts collapsed values up except across decades
+    assert inflated.actual_mean != pytest.approx(r.actual_mean)
