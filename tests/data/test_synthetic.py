@@ -289,3 +289,15 @@ def test_committed_sample_is_what_the_documented_command_writes(repo, tmp_path, 
     write_sample(tmp_path, **kwargs)
     for f in ("panel.csv", "truth.csv"):
         assert (committed / f).read_bytes() == (tmp_path / f).read_bytes(), f"{committed / f} is stale"
+
+
+def test_loads_through_the_input_contract_without_exclusions(full):
+    """The sample is valid input: the loader keeps every row and the exact reported text."""
+    from detect.data import Panel
+
+    panel, _ = full
+    p = Panel.from_frame(panel)
+    assert p.meta["rows_excluded"] == 0 and p.meta["rows_used"] == len(panel)
+    key = ["region_code", "indicator", "period"]
+    m = panel.merge(p.data[key + ["raw"]].astype(str), on=key, how="left")
+    assert (m["raw"] == m["value"]).all()
