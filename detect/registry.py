@@ -19,12 +19,18 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Modules that define detectors; importing them registers the detectors.
 _MODULES: tuple[str, ...] = (
     "detect.series.growth",
+    "detect.debt.ratios",
+    "detect.debt.surge",
+    "detect.debt.identity",
+    "detect.debt.stress",
     "detect.panel.proxy",
     "detect.panel.composition",
     "detect.panel.aggregation",
+    "detect.panel.environment",
     "detect.series.level_shift",
     "detect.series.smoothness",
     "detect.series.target",
+    "detect.series.revisions",
 )
 
 _REGISTRY: dict[str, type["Detector"]] = {}
