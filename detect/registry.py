@@ -27,10 +27,12 @@ _MODULES: tuple[str, ...] = (
     "detect.panel.composition",
     "detect.panel.aggregation",
     "detect.panel.environment",
+    "detect.panel.peer",
     "detect.series.level_shift",
     "detect.series.smoothness",
     "detect.series.target",
     "detect.series.revisions",
+    "detect.series.arima",
 )
 
 _REGISTRY: dict[str, type["Detector"]] = {}

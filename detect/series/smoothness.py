@@ -1,0 +1,252 @@
+"""Excess smoothness of reported growth: too little volatility against peers and proxies, and heaping.
+
+Three sub-tests per region and indicator, combined by Bonferroni (``p = min(1, k * min p_j)``
+over the ``k`` sub-tests that apply), so that one finding and one hypothesis stand per series:
+
+1. **Peers.** Growth ``g_t`` (log growth of a level, or the reported rate / 100 for
+   ``gdp_real_growth``) minus the same-year peer median, detrended by its own linear trend;
+   ``s^2`` is the residual variance on ``nu = n - 2`` degrees of freedom. Against the peer
+   median variance ``s0^2``, the Wilson–Hilferty transform
+   ``w = ((s^2 / s0^2)^(1/3) - (1 - 2/(9 nu))) / sqrt(2/(9 nu))`` is close to N(0, 1) for a
+   chi-square variance ratio (Wilson & Hilferty 1931). Legitimately different volatilities across
+   regions widen the spread of ``w``; it is re-centred on the peers' median and divided by
+   ``max(1, robust s.d. of w across peers)`` (an empirical null, Efron 2004), and the p-value is
+   the lower tail ``Phi(z)`` (one-sided: only too little volatility is evidence).
+2. **Proxies.** Where electricity, night lights or rail freight are present: the same statistic
+   on the log variance ratio ``s^2(g) / s^2(g_proxy)`` of the region against the peers' ratios.
+3. **Heaping** (``gdp_real_growth`` reported with one decimal): the count of rates whose last
+   digit is 0 or 5 against Binomial(n, 0.2) (upper tail); the last digit of a rate reported to
+   0.1 pp is uniform for honest figures (a rounding argument, Nigrini 2012 ch. 8).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from detect._stats import MAD_TO_SD, fmt_p
+from detect.config import Config, threshold
+from detect.data.aliases import label
+from detect.data.panel import Panel
+from detect.findings import Finding, Findings
+from detect.registry import Detector, register
+from detect.series._common import log_matrix, peer_adjust, peer_groups, series_dict
+
+_RATE = "gdp_real_growth"
+
+
+def growth_matrix(panel: Panel, ind: str) -> pd.DataFrame:
+    """Regions x years growth: reported rate / 100 for rates, log growth for levels."""
+    s = panel.series(ind)
+    if s.empty:
+        return s
+    if ind == _RATE:
+        return s / 100.0
+    if s.shape[1] < 2:
+        return pd.DataFrame(dtype="float64")
+    g = np.diff(log_matrix(s), axis=1)
+    return pd.DataFrame(g, index=s.index, columns=s.columns[1:])
+
+
+def detrended_variance(g: np.ndarray, min_obs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Residual variance of each row around its own least-squares line (NaNs skipped).
+
+    Returns
+    -------
+    s2, nu : arrays of length ``n_rows`` (``s2`` NaN where fewer than ``min_obs`` values).
+    """
+    ok = np.isfinite(g)
+    n = ok.sum(axis=1)
+    t = np.broadcast_to(np.arange(g.shape[1], dtype=float), g.shape)
+    w = ok.astype(float)
+    gz = np.where(ok, g, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tm = (w * t).sum(1) / n
+        gm = gz.sum(1) / n
+        tc = np.where(ok, t - tm[:, None], 0.0)
+        gc = np.where(ok, gz - gm[:, None], 0.0)
+        b = (tc * gc).sum(1) / (tc * tc).sum(1)
+        r = gc - b[:, None] * tc
+        nu = n - 2
+        s2 = (r * r).sum(1) / nu
+    s2 = np.where(n >= min_obs, s2, np.nan)
+    return s2, nu.astype(float)
+
+
+def wilson_hilferty(ratio: np.ndarray, nu: np.ndarray) -> np.ndarray:
+    """Approximately N(0, 1) transform of a variance ratio ``s^2 / sigma^2`` on ``nu`` d.f."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = 2.0 / (9.0 * nu)
+        return (np.cbrt(ratio) - (1.0 - c)) / np.sqrt(c)
+
+
+def low_tail_peer_z(w: np.ndarray, groups: np.ndarray, min_peers: int) -> tuple[np.ndarray, np.ndarray]:
+    """Re-centre ``w`` on the peer median and scale by ``max(1, robust s.d.)``: ``(z, n_peers)``."""
+    z = np.full(w.shape, np.nan)
+    npeer = np.zeros(w.shape, dtype=int)
+    for grp in np.unique(groups):
+        idx = np.flatnonzero((groups == grp) & np.isfinite(w))
+        if len(idx) < min_peers:
+            continue
+        med = np.median(w[idx])
+        sd = max(1.0, MAD_TO_SD * np.median(np.abs(w[idx] - med)))
+        z[idx] = (w[idx] - med) / sd
+        npeer[idx] = len(idx)
+    return z, npeer
+
+
+def peer_volatility(g: np.ndarray, groups: np.ndarray, min_peers: int, min_obs: int) -> dict[str, np.ndarray]:
+    """Sub-test 1 for every row of ``g``: ratio to the peer median variance, z and p."""
+    adj, med, _ = peer_adjust(g, groups, min_peers)
+    s2, nu = detrended_variance(adj, min_obs)
+    s0 = np.full(s2.shape, np.nan)
+    for grp in np.unique(groups):
+        rows = (groups == grp) & np.isfinite(s2)
+        if rows.sum() >= min_peers:
+            s0[groups == grp] = np.median(s2[rows])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = s2 / s0
+    w = wilson_hilferty(ratio, nu)
+    z, npeer = low_tail_peer_z(w, groups, min_peers)
+    return {"s2": s2, "ratio": ratio, "z": z, "p": stats.norm.cdf(z), "n": npeer, "nu": nu, "median_growth": med}
+
+
+def heaping(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count of rates reported with exactly one decimal whose last digit is 0 or 5.
+
+    Returns ``(k, n, p)`` per row; ``p`` is the Binomial(n, 0.2) upper tail ``P(X >= k)``.
+    """
+    txt = raw.fillna("").astype(str).apply(lambda c: c.str.strip())
+    one_dec = txt.apply(lambda c: c.str.fullmatch(r"-?\d+\.\d"))
+    last = txt.apply(lambda c: c.str[-1:])
+    heap = one_dec & last.isin(["0", "5"])
+    n = one_dec.sum(axis=1).to_numpy()
+    k = heap.sum(axis=1).to_numpy()
+    p = stats.binom.sf(k - 1, n, 0.2)
+    return k, n, p
+
+
+@register
+class Smoothness(Detector):
+    """Reported growth that is too smooth for its peers and proxies, or heaped at round values."""
+
+    name = "smoothness"
+    family = "series"
+    title = "Excess smoothness of growth"
+    title_zh = "增速过度平滑"
+    null_hypothesis = ("The volatility of the region's detrended growth (net of the peer median) is drawn from the "
+                       "same distribution as its peers' (and its ratio to the proxies' volatility likewise), and the "
+                       "last digit of rates reported to 0.1 is uniform.")
+
+    def run(self, panel: Panel, config: Config) -> Findings:
+        out = Findings()
+        if len(panel) == 0:
+            return out
+        min_obs = int(threshold("smoothness.min_growth_obs", config))
+        min_peers = int(threshold("smoothness.min_peers", config))
+        min_heap = int(threshold("smoothness.min_heaping_obs", config))
+        report_p = float(threshold("scoring.report_p", config))
+        inds = [i for i in threshold("smoothness.indicators", config) if i in panel.indicators]
+        proxies = [i for i in threshold("smoothness.proxies", config) if i in panel.indicators]
+        peers_mode = config.option(self.name, "peers", "level")
+        names = panel.regions.set_index("region_code")["region_name"]
+        proxy_g = {p: growth_matrix(panel, p) for p in proxies}
+        for ind in inds:
+            gdf = growth_matrix(panel, ind)
+            if gdf.empty:
+                continue
+            codes = gdf.index
+            groups = peer_groups(panel, codes, peers_mode)
+            g = gdf.to_numpy(dtype=float)
+            peer = peer_volatility(g, groups, min_peers, min_obs)
+            pvals = {"peers": peer["p"]}
+            details = {"peers": peer}
+            for px, pg in proxy_g.items():
+                if ind in proxies or pg.empty:
+                    continue
+                pgr = pg.reindex(index=codes, columns=gdf.columns).to_numpy(dtype=float)
+                both = np.isfinite(g) & np.isfinite(pgr)
+                gs, _ = detrended_variance(np.where(both, peer_adjust(g, groups, min_peers)[0], np.nan), min_obs)
+                ps, nu = detrended_variance(np.where(both, peer_adjust(pgr, groups, min_peers)[0], np.nan), min_obs)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    lr = np.log(gs / ps)
+                lr = np.where(np.isfinite(lr), lr, np.nan)
+                # log variance ratio: s.d. about sqrt(4 / nu) under equal volatility (two chi-squares)
+                z, npeer = low_tail_peer_z(lr / np.sqrt(4.0 / np.maximum(nu, 1)), groups, min_peers)
+                pvals[f"proxy:{px}"] = stats.norm.cdf(z)
+                details[f"proxy:{px}"] = {"log_ratio": lr, "z": z, "n": npeer}
+            if ind == _RATE:
+                raw = self._raw_table(panel, ind).reindex(codes)
+                k, n, p = heaping(raw)
+                pvals["heaping"] = np.where(n >= min_heap, p, np.nan)
+                details["heaping"] = {"k": k, "n": n}
+            P = np.column_stack(list(pvals.values()))
+            n_sub = np.isfinite(P).sum(axis=1)
+            tested = n_sub > 0
+            n_short = int((np.isfinite(g).sum(axis=1) > 0).sum() - tested.sum())
+            if n_short:
+                out.notes.append(f"smoothness: {n_short} {label(ind)} series not tested (fewer than {min_obs} growth "
+                                 f"rates or fewer than {min_peers} peers)")
+            with np.errstate(invalid="ignore"):
+                pmin = np.nanmin(np.where(np.isfinite(P), P, np.inf), axis=1)
+            p_comb = np.minimum(1.0, n_sub * pmin)
+            out.n_tests += int(tested.sum())
+            series = panel.series(ind)
+            keys = list(pvals)
+            for i in np.flatnonzero(tested & (p_comb <= report_p)):
+                which = keys[int(np.nanargmin(np.where(np.isfinite(P[i]), P[i], np.inf)))]
+                out.items.append(self._finding(ind, codes[i], str(names.get(codes[i], codes[i])), i, which,
+                                               float(p_comb[i]), int(n_sub[i]), pvals, details, gdf,
+                                               series.loc[codes[i]]))
+        return out
+
+    @staticmethod
+    def _raw_table(panel: Panel, ind: str) -> pd.DataFrame:
+        d = panel.latest()
+        d = d[(d["indicator"] == ind) & (d["freq"] == "A")]
+        return d.pivot(index="region_code", columns="year", values="raw")
+
+    def _finding(self, ind, code, name, i, which, p, n_sub, pvals, details, gdf, row) -> Finding:
+        years = [int(y) for y in gdf.columns[np.isfinite(gdf.iloc[i].to_numpy(dtype=float))]]
+        y0, y1 = (str(min(years)), str(max(years))) if years else (str(row.index.min()), str(row.index.max()))
+        lab, lab_zh = label(ind), label(ind, "zh")
+        what, what_zh = (lab, lab_zh) if ind == _RATE else (f"{lab} growth", f"{lab_zh}增速")
+        peer = details["peers"]
+        sd_ratio = float(np.sqrt(peer["ratio"][i])) if np.isfinite(peer["ratio"][i]) else float("nan")
+        sub_p = {k: (None if not np.isfinite(v[i]) else float(v[i])) for k, v in pvals.items()}
+        if which == "heaping":
+            k, n = int(details["heaping"]["k"][i]), int(details["heaping"]["n"][i])
+            stat, effect, kind = float(k), k / max(n, 1) - 0.2, "growth_heaping"
+            en = (f"{k} of {n} reported {lab} rates end in .0 or .5 (20 % expected for honest figures; "
+                  f"{fmt_p(p)} after combining {n_sub} sub-tests); check whether the rates were set rather than "
+                  f"computed from the levels.")
+            zh = (f"{n}个{lab_zh}数据中有{k}个尾数为.0或.5（正常约20%；综合{n_sub}项检验{fmt_p(p)}）；"
+                  f"请核查增速是否为设定值而非由总量计算。")
+        elif which == "peers":
+            stat, effect, kind = float(peer["z"][i]), sd_ratio - 1.0, "smooth_vs_peers"
+            en = (f"{what} in {y0}-{y1} varied only {sd_ratio:.2f} times as much as the peer median "
+                  f"(detrended, net of common shocks; z = {stat:.1f}, {fmt_p(p)} after combining {n_sub} "
+                  f"sub-tests); check whether reported growth was smoothed, against electricity and tax data.")
+            zh = (f"{y0}-{y1}年{what_zh}波动仅为同级地区中位数的{sd_ratio:.2f}倍（去趋势、扣除共同冲击；"
+                  f"z={stat:.1f}，综合{n_sub}项检验{fmt_p(p)}）；请对照用电量和税收核查增速是否被平滑。")
+        else:
+            px = which.split(":", 1)[1]
+            d = details[which]
+            ratio = float(np.exp(d["log_ratio"][i] / 2)) if np.isfinite(d["log_ratio"][i]) else float("nan")
+            stat, effect, kind = float(d["z"][i]), ratio - 1.0, "smooth_vs_proxy"
+            en = (f"{what} in {y0}-{y1} varied {ratio:.2f} times as much as {label(px)} growth, "
+                  f"unusually low against other regions (z = {stat:.1f}, {fmt_p(p)} after combining {n_sub} "
+                  f"sub-tests); check the years where {label(px)} moved and {lab} did not.")
+            zh = (f"{y0}-{y1}年{what_zh}波动仅为{label(px, 'zh')}增速波动的{ratio:.2f}倍，明显低于其他地区"
+                  f"（z={stat:.1f}，综合{n_sub}项检验{fmt_p(p)}）；请核查{label(px, 'zh')}变化而{lab_zh}不变的年份。")
+        growth = {str(y): (None if not np.isfinite(v) else float(v)) for y, v in gdf.iloc[i].items()}
+        peer_med = {str(y): float(m) for y, m in zip(gdf.columns, peer["median_growth"][i])}
+        return Finding(
+            region_code=code, region_name=name, indicator=ind, period_start=y0, period_end=y1,
+            detector=self.name, statistic=stat, p_value=p, family=self.family, kind=kind, effect=effect,
+            summary=en, summary_zh=zh,
+            evidence={"series": series_dict(row), "growth": growth, "peer_median_growth": peer_med,
+                      "sub_test_p": sub_p, "n_sub_tests": n_sub, "sd_ratio_to_peers": sd_ratio,
+                      "peer_z": None if not np.isfinite(peer["z"][i]) else float(peer["z"][i])},
+        )
