@@ -385,11 +385,14 @@ class Register:
         return out
 
     def history(self, ident: str) -> pd.DataFrame:
-        """The audit trail of one finding, oldest first."""
+        """The audit trail of one finding, oldest first (``old_status`` / ``run_id`` None where empty)."""
         fid = self.resolve_id(ident)
-        return pd.read_sql_query(
+        h = pd.read_sql_query(
             "SELECT audit_id, at, by, action, old_status, new_status, note, run_id, source FROM audit "
             "WHERE finding_id = ? ORDER BY audit_id", self.conn, params=(fid,))
+        for c in ("old_status", "run_id"):
+            h[c] = h[c].astype(object).where(h[c].notna(), None)
+        return h
 
     def _overdue(self, status: str, due: str | None, today: str | None = None) -> bool:
         return bool(due) and status in ACTIVE_STATUSES and due < (today or self.today)
@@ -599,8 +602,8 @@ class Register:
                 raise TransitionError(f"reopening {fid} ({old} -> {status}) needs a note saying why (--note TEXT)")
             if old == "dismissed":
                 changes["dismiss_reason"] = None
-            if old in ("rectified", "closed"):
-                changes["evidence_note"] = None
+            if old in ("rectified", "closed") and status in ("rectification_due", "under_review"):
+                changes["evidence_note"] = None  # the evidence did not hold; the audit trail keeps it
             self._update_state(fid, st, by, **changes)
             text = "; ".join(x for x in (note, f"reason: {reason}" if reason else "",
                                          f"evidence: {evidence}" if evidence else "",
@@ -633,7 +636,7 @@ class Register:
             if not (run / name).is_file():
                 raise InputError(f"{run} is not a run directory: {name} is missing")
         raw = b"\0".join((run / n).read_bytes() if (run / n).exists() else b""
-                         for n in ("manifest.json", "findings.csv", "evidence.jsonl"))
+                         for n in ("manifest.json", "findings.csv", "evidence.jsonl", "regions.csv"))
         run_id = "R" + hashlib.sha256(raw).hexdigest()[:12]
         try:
             manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
@@ -790,8 +793,10 @@ def record_run(db: "Register | str | os.PathLike | None", run_dir: str | os.Path
     ``crossing_years`` and no reviewer has set a deadline, the deadline is pre-filled (see
     :func:`stress_due_date`). Recording the run that was recorded last again changes nothing.
 
-    The run id is ``R`` + 12 hex digits of SHA-256 over manifest.json, findings.csv and
-    evidence.jsonl: the same run directory always gets the same id.
+    The run id is ``R`` + 12 hex digits of SHA-256 over manifest.json, findings.csv,
+    evidence.jsonl and regions.csv (which decides what the run covers): the same run directory
+    always gets the same id (``detect run`` writes the same bytes for the same inputs and
+    parameters; the manifest has no timestamp — the time of recording is kept beside it).
 
     Parameters
     ----------
