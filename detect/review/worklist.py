@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -190,7 +191,7 @@ def _read_sheet(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any], dict[
         wb = load_workbook(path, data_only=False)
     except FileNotFoundError:
         raise InputError(f"worklist {path} not found") from None
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise InputError(f"{path} is not an Excel worklist (.xlsx): {exc}") from None
     if SHEET not in wb.sheetnames:
         raise InputError(f"{path} has no sheet {SHEET!r}; export one with `detect review export --xlsx FILE`")

@@ -1,0 +1,211 @@
+"""Excel worklist: export features, and the export / edit (openpyxl) / import round trip."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from detect.exceptions import InputError
+from detect.findings import finding_id
+from detect.review.store import STATUSES
+from detect.review.worklist import COLUMNS, import_xlsx, export_xlsx
+
+from review_helpers import drive, finding
+
+A, B, C, D, E, F = "110000", "120000", "130000", "140000", "150000", "160000"
+
+
+def fid(region):
+    return finding_id(region, "gdp", "2015", "2015", "growth_peers")
+
+
+@pytest.fixture
+def filled(reg, make_run):
+    reg.record_run(make_run([finding(r) for r in (A, B, C, D, E, F)]))
+    reg.assign(fid(A), "=cmd|' /C calc'!A0", "2026-03-31", by="Chief")   # hostile owner name, overdue
+    drive(reg, fid(B), "under_review")
+    drive(reg, fid(C), "rectification_due")
+    drive(reg, fid(D), "under_review")
+    return reg
+
+
+def _open(path):
+    wb = load_workbook(path)
+    ws = wb["worklist"]
+    header = [c.value for c in ws[1]]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    return wb, ws, col, rows
+
+
+def test_export_features(filled, tmp_path):
+    path = tmp_path / "w.xlsx"
+    assert export_xlsx(filled, path) == 6
+    wb, ws, col, rows = _open(path)
+    assert [c for c, _, _ in COLUMNS] == list(col)
+    assert {"owner", "due_date", "new_note", "status"} <= set(col)
+    assert ws.freeze_panes == "B2"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(col)).column_letter}7"
+    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert len(lists) == 1 and lists[0].formula1.strip('"').split(",") == list(STATUSES)
+    assert str(lists[0].sqref).startswith(f"{ws.cell(2, col['status']).column_letter}2:")
+    # overdue row highlighted (today 2026-06-01 > 2026-03-31), others not
+    a, e = rows[fid(A)], rows[fid(E)]
+    assert ws.cell(a, col["overdue"]).value == "OVERDUE"
+    assert ws.cell(a, col["summary"]).fill.fgColor.rgb.endswith("F8CBAD")
+    assert ws.cell(e, col["summary"]).fill.fgColor.rgb != ws.cell(a, col["summary"]).fill.fgColor.rgb
+    assert len(ws.conditional_formatting) == 1  # live highlight as days pass in Excel
+    # formula injection neutralised: stored as text with a leading apostrophe, not a formula
+    cell = ws.cell(a, col["owner"])
+    assert cell.data_type == "s" and cell.value == "'=cmd|' /C calc'!A0"
+    assert isinstance(ws.cell(a, col["due_date"]).value, datetime)
+    assert wb["_export"].sheet_state == "veryHidden"
+    assert ws.cell(rows[fid(B)], col["row_version"]).value == filled.get(fid(B))["version"]
+
+
+def test_round_trip(filled, tmp_path):
+    reg = filled
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+
+    def put(region, **vals):
+        for k, v in vals.items():
+            ws.cell(rows[fid(region)], col[k], v)
+
+    put(B, status="dismissed", dismiss_reason="bureau revised the yearbook (2016 edition p. 112)", by="Zhou")
+    put(C, status="rectified", evidence_note="rectification report no. 17", new_note="checked on site", by="Zhou")
+    put(E, owner="Sun", due_date=date(2026, 9, 30), new_note="please look at 2015 again", by="Chief")
+    put(F, status="confirmed", by="Zhou")                           # refused: open -> confirmed
+    put(D, new_note="asked the statistics bureau")                  # no 'by': the --by default applies
+    ws.cell(ws.max_row + 1, col["finding_id"], "Fdoesnotexist1")    # refused: unknown id
+    ws.cell(ws.max_row, col["status"], "open")
+    ws.cell(ws.max_row, col["row_version"], 1)
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+
+    # meanwhile someone changes A in the register; the file's row for A was not edited: no conflict
+    reg.set_status(fid(A), "under_review", by="Li")
+    before_f = reg.get(fid(F))
+
+    dry = import_xlsx(reg, edited, by="Wang", dry_run=True)
+    assert len(dry.applied) == 4 and reg.get(fid(B))["status"] == "under_review"   # nothing changed
+
+    rep = import_xlsx(reg, edited, by="Wang")
+    assert not rep.ok
+    assert {r[1] for r in rep.applied} == {fid(B), fid(C), fid(E), fid(D)}
+    assert rep.unchanged == 1   # A
+    rej = {r[1]: r[2] for r in rep.rejected}
+    assert "cannot go from open to confirmed" in rej[fid(F)]
+    assert "unknown finding id" in rej["Fdoesnotexist1"]
+    assert "REJECTED" in rep.summary()
+
+    b, c, e, f = (reg.get(fid(x)) for x in (B, C, E, F))
+    assert (b["status"], b["dismiss_reason"]) == ("dismissed", "bureau revised the yearbook (2016 edition p. 112)")
+    assert (c["status"], c["evidence_note"]) == ("rectified", "rectification report no. 17")
+    assert (e["status"], e["owner"], e["due_date"]) == ("assigned", "Sun", "2026-09-30")
+    assert f == before_f  # the refused row changed nothing
+    assert reg.get(fid(A))["status"] == "under_review"  # the register's own change was not overwritten
+    # every accepted change is in the audit trail, with who and where it came from
+    hc = reg.history(fid(C)).iloc[-1]
+    assert (hc["by"], hc["old_status"], hc["new_status"]) == ("Zhou", "rectification_due", "rectified")
+    assert hc["source"].startswith("import:E") and "checked on site" in hc["note"]
+    hd = reg.history(fid(D)).iloc[-1]
+    assert (hd["by"], hd["action"], hd["note"]) == ("Wang", "note", "asked the statistics bureau")
+    he = reg.history(fid(E))
+    assert list(he["action"].iloc[-2:]) == ["assign", "note"]
+    assert reg.verify() == []
+
+    # importing the same file again applies nothing twice
+    n_audit = reg.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+    again = import_xlsx(reg, edited, by="Wang")
+    assert not again.applied and len(again.already) == 4 and len(again.rejected) == 2
+    assert reg.conn.execute("SELECT count(*) FROM audit").fetchone()[0] == n_audit
+
+
+def test_conflict_with_a_change_made_after_the_export(filled, tmp_path):
+    reg = filled
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    ws.cell(rows[fid(B)], col["status"], "confirmed")
+    ws.cell(rows[fid(B)], col["by"], "Zhou")
+    wb.save(path)
+    reg.set_status(fid(B), "dismissed", by="Li", reason="duplicate of another finding")   # after the export
+    rep = import_xlsx(reg, path)
+    assert len(rep.rejected) == 1
+    msg = rep.rejected[0][2]
+    assert "changed in the register since the export" in msg and "by Li" in msg and "status" in msg
+    assert reg.get(fid(B))["status"] == "dismissed"
+
+
+def test_chinese_status_label_and_text_dates(filled, tmp_path):
+    reg = filled
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    ws.cell(rows[fid(D)], col["status"], "问题属实")
+    ws.cell(rows[fid(D)], col["by"], "周")
+    ws.cell(rows[fid(E)], col["owner"], "孙")
+    ws.cell(rows[fid(E)], col["due_date"], "2026-10-31")
+    ws.cell(rows[fid(E)], col["by"], "周")
+    wb.save(path)
+    rep = import_xlsx(reg, path)
+    assert rep.ok, rep.summary()
+    assert reg.get(fid(D))["status"] == "confirmed"
+    assert reg.get(fid(E))["due_date"] == "2026-10-31"
+
+
+@pytest.mark.parametrize("edit, message", [
+    ({"due_date": "31/10/2026", "owner": "Sun", "by": "x"}, "YYYY-MM-DD"),
+    ({"status": "finished", "by": "x"}, "unknown status 'finished'"),
+    ({"owner": "Sun"}, "who made this change"),
+])
+def test_invalid_rows_are_rejected_with_a_reason(filled, tmp_path, edit, message):
+    reg = filled
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    for k, v in edit.items():
+        ws.cell(rows[fid(E)], col[k], v)
+    wb.save(path)
+    before = reg.get(fid(E))
+    rep = import_xlsx(reg, path)
+    assert len(rep.rejected) == 1 and message in rep.rejected[0][2]
+    assert reg.get(fid(E)) == before
+
+
+def test_rows_without_the_hidden_sheet_use_row_version(filled, tmp_path):
+    reg = filled
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    del wb["_export"]
+    ws.cell(rows[fid(D)], col["status"], "confirmed")
+    ws.cell(rows[fid(D)], col["by"], "Zhou")
+    ws.cell(rows[fid(B)], col["status"], "confirmed")
+    ws.cell(rows[fid(B)], col["by"], "Zhou")
+    wb.save(path)
+    reg.add_note(fid(B), "note only: version unchanged", by="Li")
+    reg.assign(fid(D), "Qian", None, by="Chief")   # D changed since export
+    rep = import_xlsx(reg, path)
+    assert [r[1] for r in rep.applied] == [fid(B)]
+    assert [r[1] for r in rep.rejected] == [fid(D)] and "hidden sheet is missing" in rep.rejected[0][2]
+
+
+def test_not_a_worklist(reg, tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        import_xlsx(reg, tmp_path / "none.xlsx")
+    bad = tmp_path / "bad.xlsx"
+    bad.write_text("not a zip")
+    with pytest.raises(InputError, match="not an Excel worklist"):
+        import_xlsx(reg, bad)
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "Sheet1"
+    wb.save(tmp_path / "other.xlsx")
+    with pytest.raises(InputError, match="no sheet 'worklist'"):
+        import_xlsx(reg, tmp_path / "other.xlsx")
