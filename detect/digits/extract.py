@@ -279,10 +279,10 @@ def _as_bytes(values: pd.Series | np.ndarray) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind == "S":
         return arr
-    if arr.dtype.kind == "U":
-        try:
+    if arr.dtype.kind in "UO":
+        try:   # one C loop; None / NaN become b"None" / b"nan", which are invalid numbers
             return arr.astype("S")
-        except UnicodeEncodeError:
+        except (UnicodeEncodeError, TypeError, ValueError):
             pass
     s = pd.Series(arr, dtype="object").where(pd.notna(arr), "")
     s = s.astype(str).str.strip()

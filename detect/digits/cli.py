@@ -1,0 +1,113 @@
+"""``detect benford``: digit tests of one column of a CSV, Excel or Parquet file.
+
+Single result: ``--format table`` prints the summary and digit table, ``json`` the keys
+``n, mad, conformity, chi2, chi2_df, p_value, ks, applicable, reason, digits``, ``csv`` the digit
+table. With ``--group-by COL``: one result per group, ranked by excess MAD (largest first), with
+Benjamini-Hochberg q-values of the chi-square p-values across the groups where the test applies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+
+from detect.digits.stats import BENFORD_TESTS, TESTS
+
+_FORMATS = ("table", "json", "csv")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "benford", help="digit tests (Benford, last digits) of one column of a file",
+        description="Test the digits of one column of PATH (CSV, Excel or Parquet) against Benford's law "
+                    "(first, second, first-two, first-three) or uniform last digits (last, last-two) at the "
+                    "reported precision. Large files are read in chunks (Parquet by row group).",
+        epilog="Add --debug to see a traceback on errors. Methods: docs/digits.md.")
+    p.add_argument("path", metavar="PATH", help="input file (.csv, .tsv, .xlsx, .parquet)")
+    p.add_argument("--column", required=True, metavar="COL", help="column holding the amounts")
+    p.add_argument("--test", choices=TESTS, default="first-two", help="digit test (default: first-two)")
+    p.add_argument("--min-value", type=float, metavar="X",
+                   help="leave out values below X in absolute value (Nigrini: 10 for first-two digits)")
+    p.add_argument("--sign", choices=("positive", "negative", "absolute"), default="positive",
+                   help="values tested (default: positive; negatives counted and left out)")
+    p.add_argument("--group-by", metavar="COL", help="one result per value of COL, ranked by excess MAD")
+    p.add_argument("--format", choices=_FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("--extraction", choices=("exact", "r-float"), default="exact",
+                   help="digit extraction: exact (default) or R benford.analysis' floating point")
+    p.add_argument("--config", metavar="FILE", help="detect.toml (thresholds, seed)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.set_defaults(func=cmd_benford)
+
+
+def _check(args: argparse.Namespace) -> None:
+    from detect.exceptions import UsageError
+
+    if args.extraction == "r-float" and args.test not in BENFORD_TESTS:
+        raise UsageError(f"--extraction r-float reads leading digits only; not valid with --test {args.test}")
+    if args.min_value is not None and not np.isfinite(args.min_value):
+        raise UsageError("--min-value must be a finite number")
+
+
+def cmd_benford(args: argparse.Namespace) -> int:
+    from detect.config import load_config, threshold
+    from detect.digits.io import count_file
+    from detect.digits.result import BenfordResult
+    from detect.scoring import fdr
+
+    _check(args)
+    config = load_config(args.config)
+    min_sig = int(threshold("digits.last_digit_min_sig", config)) if args.test not in BENFORD_TESTS else 0
+    counts = count_file(args.path, args.column, args.test, min_value=args.min_value, sign=args.sign,
+                        group_by=args.group_by, extraction=args.extraction, min_sig=min_sig)
+    out = sys.stdout
+    if args.group_by is None:
+        res = BenfordResult(counts, config, label=args.column)
+        if args.format == "json":
+            out.write(json.dumps(res.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        elif args.format == "csv":
+            res.table.to_csv(out, index=False, lineterminator="\n")
+        else:
+            out.write(res.summary().as_text() + "\n")
+        return 0
+    results = {g: BenfordResult(dc, config, label=f"{args.group_by} = {g}") for g, dc in counts.items()}
+    rows = []
+    for g, r in results.items():
+        rows.append({"group": g, "n": r.n, "applicable": r.applicable, "excess_mad": r.excess_mad,
+                     "p_value": r.p_value, "result": r})
+    df = pd.DataFrame(rows)
+    if len(df):
+        p = pd.to_numeric(df["p_value"], errors="coerce").to_numpy(float)
+        df["q_value"] = fdr(p, method=config.fdr_method)
+        df["_key"] = pd.to_numeric(df["excess_mad"], errors="coerce").fillna(-np.inf)
+        df = df.sort_values(["_key", "group"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    else:
+        df["q_value"] = []
+    if args.format == "json":
+        items = []
+        for row in df.itertuples():
+            d = {"group": row.group, **row.result.to_dict(), "excess_mad": row.result.excess_mad,
+                 "q_value": None if not np.isfinite(row.q_value) else float(row.q_value)}
+            items.append(d)
+        out.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    table = pd.DataFrame([{
+        "group": row.group, "n": row.n, "mad": row.result.mad, "excess_mad": row.result.excess_mad,
+        "conformity": row.result.conformity, "chi2": row.result.chi2, "chi2_df": row.result.chi2_df,
+        "p_value": row.result.p_value, "q_value": row.q_value, "ks": row.result.ks,
+        "applicable": row.applicable, "reason": row.result.reason} for row in df.itertuples()],
+        columns=["group", "n", "mad", "excess_mad", "conformity", "chi2", "chi2_df", "p_value", "q_value", "ks",
+                 "applicable", "reason"])
+    if args.format == "csv":
+        from detect.findings import neutralise_frame
+
+        neutralise_frame(table).to_csv(out, index=False, lineterminator="\n")
+    else:
+        title = f"Digit test {args.test} of {args.column} by {args.group_by}: {len(table)} groups, ranked by excess MAD"
+        out.write(title + "\n" + "=" * len(title) + "\n")
+        shown = table.drop(columns=["reason"]) if table["applicable"].all() else table
+        out.write(shown.to_string(index=False, float_format=lambda x: f"{x:.6g}") + "\n")
+    return 0

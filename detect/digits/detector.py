@@ -1,0 +1,199 @@
+"""Last-digit preference of a region's reported figures (pooled over its level indicators).
+
+Invented or adjusted figures carry human digit preferences: people writing down a number favour
+0 and 5 as the last digit (Beber & Scacco 2012, Political Analysis 20:211-234; Nigrini 2012,
+ch. 9). In honestly compiled figures the last reported digit is, to within 0.2 percentage points,
+uniform when it is at least the third significant digit (Hill 1995). The test therefore needs no
+long series: it pools every level figure a region reports (money, energy, freight, population;
+not rates, targets or limits, which are set rather than measured) and compares its last digits
+with the uniform distribution by two pre-specified tests:
+
+* the omnibus chi-square ``X2 = sum_d (c_d - n / 10)^2 / (n / 10)`` on 9 degrees of freedom
+  (any preference or avoidance), and
+* the focused one-sided binomial test of the share of 0 and 5, ``P(B >= c_0 + c_5)`` with
+  ``B ~ Binomial(n, 0.2)`` (the preference documented for invented figures),
+
+combined by Bonferroni, ``p = min(1, 2 min(p_chi2, p_05))``: valid whichever test carries the
+signal, and more powerful than the chi-square alone against 0/5 preference (docs/digits.md gives
+the recall of each choice on the synthetic panels).
+
+Precision. Each figure is read from the reported text (``raw``) at the precision of its series:
+the largest number of decimals the region reports for that indicator (a value printed ``12.3`` in
+a series reported to two decimals is ``12.30``, last digit 0; a float round trip drops such zeros).
+Indicators whose last digit is 0 in more than ``digits.structural_zero_share`` of all regions'
+figures at a precision are published rounded: their zeros are convention, not choice, and they
+are left out (with a note).
+
+One test per region over all years, and one per region-year where a year alone has at least
+``digits.panel_min_values`` figures; findings have indicator ``"*"`` (pooled).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from detect._stats import fmt_p, fmt_pct
+from detect.config import Config, threshold
+from detect.data.panel import Panel
+from detect.data.units import INDICATOR_DIMENSION
+from detect.digits.extract import _scale, extract
+from detect.digits.stats import chi_square, expected_mad, mad, z_scores
+from detect.findings import Finding, Findings
+from detect.registry import Detector, register
+
+#: Dimensions of level indicators whose last digits are tested.
+_LEVEL_DIMENSIONS = ("money", "energy", "mass", "people")
+#: Figures that are set, not measured (Nigrini's "assigned numbers"): never tested.
+_SET_NOT_MEASURED = frozenset({"growth_target", "debt_limit"})
+_UNIFORM = np.full(10, 0.1)
+
+
+def last_digit_table(panel: Panel, config: Config, indicators: list[str] | None = None
+                     ) -> tuple[pd.DataFrame, list[str]]:
+    """One row per tested figure: ``region_code, indicator, year, last, decimals``, and notes.
+
+    Parameters
+    ----------
+    panel : Panel
+    config : Config
+    indicators : list of str, optional
+        Indicators to pool (default: every level indicator of :data:`_LEVEL_DIMENSIONS` present,
+        except targets and limits).
+    """
+    notes: list[str] = []
+    d = panel.latest()
+    if indicators is None:
+        indicators = [i for i in panel.indicators
+                      if INDICATOR_DIMENSION.get(i) in _LEVEL_DIMENSIONS and i not in _SET_NOT_MEASURED]
+    d = d[d["indicator"].isin(indicators) & d["value"].notna()]
+    cols = ["region_code", "indicator", "year", "last", "decimals"]
+    if len(d) == 0:
+        return pd.DataFrame(columns=cols), notes
+    raw = d["raw"].astype(str).to_numpy(dtype=object)
+    no_raw = (raw == "") | (raw == "nan")
+    if no_raw.any():   # fall back to the value (trailing zeros restored from the series precision below)
+        raw = np.where(no_raw, d["value"].map(repr).to_numpy(dtype=object), raw)
+    dg = extract(raw)
+    ok = dg.valid & (dg.sign != 0)
+    t = pd.DataFrame({"region_code": d["region_code"].to_numpy(), "indicator": d["indicator"].to_numpy(),
+                      "year": d["year"].to_numpy(), "decimals": dg.decimals.astype(np.int64),
+                      "exponent": dg.exponent.astype(np.int64), "magnitude": dg.magnitude})[ok]
+    if len(t) == 0:
+        return pd.DataFrame(columns=cols), notes
+    # precision of each series: the most decimals the region reports for the indicator
+    prec = t.groupby(["region_code", "indicator"], sort=False)["decimals"].transform("max").clip(-15, 15)
+    t["decimals"] = prec.to_numpy()
+    m = np.rint(_scale(t["magnitude"].to_numpy(), t["decimals"].to_numpy()))
+    ok2 = m < 2.0 ** 53
+    t = t[ok2]
+    m = m[ok2]
+    t["last"] = np.mod(m, 10).astype(np.int64)
+    # only last digits that are at least the third significant digit are expected uniform
+    min_sig = int(threshold("digits.last_digit_min_sig", config))
+    nsig = t["exponent"] + t["decimals"] + 1
+    short = nsig < min_sig
+    if short.any():
+        notes.append(f"digits: {int(short.sum())} figures with fewer than {min_sig} significant digits not used "
+                     "(their last digit is a leading digit, not expected uniform)")
+    t = t[~short]
+    # structural zeros: indicators published rounded at a precision, in every region
+    share0 = (t["last"] == 0).groupby([t["indicator"], t["decimals"]]).transform("mean")
+    limit = float(threshold("digits.structural_zero_share", config))
+    structural = share0 > limit
+    if structural.any():
+        which = sorted(set(t.loc[structural, "indicator"]))
+        notes.append(f"digits: {int(structural.sum())} figures of {', '.join(which)} left out of the last-digit test: "
+                     f"over {fmt_pct(limit, 0)} of all regions' figures end in 0 at that precision (published rounded)")
+    t = t[~structural]
+    return t[cols].reset_index(drop=True), notes
+
+
+@register
+class LastDigitPreference(Detector):
+    """Last reported digits of a region's level figures against the uniform distribution."""
+
+    name = "digits"
+    family = "digits"
+    title = "Last-digit preference"
+    title_zh = "末位数字偏好"
+    null_hypothesis = ("The last reported digits of the region's level figures are uniform on 0-9 "
+                       "(each 10 %), as in honestly compiled figures.")
+
+    def run(self, panel: Panel, config: Config) -> Findings:
+        out = Findings()
+        if len(panel) == 0:
+            return out
+        t, notes = last_digit_table(panel, config, config.option(self.name, "indicators", None))
+        out.notes.extend(notes)
+        if len(t) == 0:
+            out.notes.append("digits: no level figures with enough significant digits to test")
+            return out
+        min_n = int(threshold("digits.panel_min_values", config))
+        report_p = float(threshold("scoring.report_p", config))
+        names = panel.regions.set_index("region_code")["region_name"]
+        t["year"] = t["year"].astype(int)
+        # counts per region (all years) and per region-year: one bincount each
+        units = [("region", t.groupby("region_code", sort=True))]
+        if t["year"].nunique() > 1:
+            units.append(("year", t.groupby(["region_code", "year"], sort=True)))
+        n_small = 0
+        for scope, groups in units:
+            for key, g in groups:
+                code = key if scope == "region" else key[0]
+                counts = np.bincount(g["last"].to_numpy(), minlength=10)
+                n = int(counts.sum())
+                if n < min_n:
+                    n_small += scope == "region"
+                    continue
+                x2, df, p_chi2 = chi_square(counts, _UNIFORM)
+                p_05 = float(stats.binom.sf(counts[0] + counts[5] - 1, n, 0.2))
+                p = min(1.0, 2.0 * min(p_chi2, p_05))
+                out.n_tests += 1
+                if not p <= report_p:
+                    continue
+                y0, y1 = int(g["year"].min()), int(g["year"].max())
+                f = self._finding(code, str(names.get(code, code)), y0, y1, counts, x2, df, p,
+                                  sorted(g["indicator"].unique()), scope, config)
+                f.evidence.update({"p_chi2": p_chi2, "p_share_0_5": p_05,
+                                   "p_combined": "Bonferroni: min(1, 2 min(p_chi2, p_share_0_5))"})
+                out.items.append(f)
+        if n_small:
+            out.notes.append(f"digits: {n_small} regions with fewer than {min_n} testable figures "
+                             "(last-digit test needs an expected 5 per digit)")
+        return out
+
+    def _finding(self, code: str, name: str, y0: int, y1: int, counts: np.ndarray, x2: float, df: int, p: float,
+                 indicators: list[str], scope: str, config: Config) -> Finding:
+        n = int(counts.sum())
+        obs = counts / n
+        z = z_scores(counts, _UNIFORM)
+        zc = float(threshold("digits.z_critical", config))
+        share05 = float((counts[0] + counts[5]) / n)
+        top = int(np.argmax(z))
+        band = 1.96 * np.sqrt(n * 0.1 * 0.9)
+        period = f"{y0}" if y0 == y1 else f"{y0}-{y1}"
+        excess = mad(counts, _UNIFORM) - expected_mad(n, _UNIFORM)
+        over = [int(d) for d in np.flatnonzero(z > zc)]
+        over_txt = ", ".join(str(d) for d in over) or "none"
+        summary = (f"{fmt_pct(share05, 0)} of the {n} last digits of {name}'s reported level figures ({period}) are 0 or 5 "
+                   f"against 20 % expected (last digits against uniform: chi-square {x2:.1f} on {df} df; combined "
+                   f"{fmt_p(p)}; most over-represented digit {top}, z = {z[top]:.1f}); check whether these figures "
+                   f"were estimated or rounded rather than compiled from records.")
+        summary_zh = (f"{name}{period}年所报总量指标的{n}个末位数字中{fmt_pct(share05, 0)}为0或5（预期20%）"
+                      f"（末位数字与均匀分布比较：卡方={x2:.1f}，自由度{df}；合并检验{fmt_p(p)}；"
+                      f"最偏多的数字为{top}，z={z[top]:.1f}）；请核查这些数字是否为估算或凑整而非据实统计。")
+        digits = [{"digit": d, "count": int(counts[d]), "observed": float(obs[d]), "expected": 0.1,
+                   "expected_count": n * 0.1, "band_low": max(n * 0.1 - band, 0.0), "band_high": n * 0.1 + band,
+                   "z": float(z[d])} for d in range(10)]
+        return Finding(
+            region_code=code, region_name=name, indicator="*", period_start=str(y0), period_end=str(y1),
+            detector=self.name, statistic=float(x2), p_value=float(p), summary=summary, summary_zh=summary_zh,
+            family=self.family, kind="last_digit_preference" if scope == "region" else "last_digit_preference_year",
+            effect=float(excess),
+            evidence={"test": "last digit, uniform", "n": n, "chi2": float(x2), "chi2_df": df,
+                      "share_0_5": share05, "expected_share_0_5": 0.2, "over_represented": over_txt,
+                      "excess_mad": float(excess), "digits": digits, "band": "expected count ± 1.96 binomial s.d.",
+                      "indicators": indicators, "scope": scope},
+        )

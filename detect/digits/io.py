@@ -1,0 +1,157 @@
+"""Reading one column of a large file in chunks, and counting digits chunk by chunk.
+
+The shape is "counts per chunk -> reduce -> statistics once": :func:`iter_column` yields chunks of
+the column (text where the file holds text, so the reported precision survives; floats where the
+file holds binary numbers), :func:`count_file` turns each chunk into
+:class:`detect.digits.counts.DigitCounts` and adds them. A parallel engine (Dask) can map
+:func:`detect.digits.counts.count_digits` over partitions and sum the counts the same way; the
+statistics are computed once from the total by :class:`detect.digits.result.BenfordResult`.
+
+Formats: CSV (also ``.tsv``, ``.txt``, gzip/zip/bz2/xz compressed; UTF-8 with a GB18030 fallback)
+read with pandas in chunks of ``chunk_rows``; Excel ``.xlsx`` / ``.xls`` (first sheet, read whole:
+Excel caps a sheet at about a million rows); Parquet streamed by row group / record batch with
+pyarrow (decimal columns are read as text, exactly).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from detect.digits.counts import DigitCounts, Sign, count_digits, count_digits_by_group
+from detect.exceptions import InputError
+
+CHUNK_ROWS = 1_000_000
+_CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+_COMPRESSED = {".gz", ".zip", ".bz2", ".xz"}
+
+
+def file_format(path: str | Path) -> str:
+    """``csv``, ``excel`` or ``parquet`` from the file name (InputError otherwise)."""
+    p = Path(path)
+    suffixes = [s.lower() for s in p.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    if last in _CSV_SUFFIXES:
+        return "csv"
+    if last in (".xlsx", ".xlsm", ".xls"):
+        return "excel"
+    if last in (".parquet", ".pq"):
+        return "parquet"
+    raise InputError(f"{p.name}: unknown file type {last or '(none)'!r}; expected .csv, .tsv, .txt, .xlsx, "
+                     ".xls or .parquet")
+
+
+def _check_columns(path: Path, have: list[str], want: list[str]) -> None:
+    missing = [c for c in want if c not in have]
+    if missing:
+        shown = ", ".join(map(str, have[:30])) + (" …" if len(have) > 30 else "")
+        raise InputError(f"{path.name}: no column {', '.join(map(repr, missing))}; columns are: {shown}")
+
+
+def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            head = pd.read_csv(path, sep=sep, nrows=0, encoding=enc)
+            break
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError) as exc:
+            raise InputError(f"{path.name}: cannot read as CSV: {exc}") from None
+    else:
+        raise InputError(f"{path.name}: not UTF-8 or GB18030 text")
+    _check_columns(path, [str(c) for c in head.columns], cols)
+    try:
+        reader = pd.read_csv(path, sep=sep, usecols=cols, dtype=str, keep_default_na=False,
+                             chunksize=chunk_rows, encoding=enc)
+        for chunk in reader:
+            yield chunk
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
+        raise InputError(f"{path.name}: cannot read as CSV: {exc}") from None
+
+
+def _excel_chunks(path: Path, cols: list[str]) -> Iterator[pd.DataFrame]:
+    try:
+        df = pd.read_excel(path, dtype=str, keep_default_na=False)
+    except Exception as exc:  # openpyxl/xlrd raise many types for a broken file
+        raise InputError(f"{path.name}: cannot read as Excel: {exc}") from None
+    df.columns = [str(c) for c in df.columns]
+    _check_columns(path, list(df.columns), cols)
+    yield df[cols]
+
+
+def _parquet_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{path.name}: cannot read as Parquet: {exc}") from None
+    _check_columns(path, list(pf.schema_arrow.names), cols)
+    for batch in pf.iter_batches(batch_size=chunk_rows, columns=cols):
+        out = {}
+        for name in cols:
+            arr = batch.column(name)
+            t = arr.type
+            if pa.types.is_floating(t) or pa.types.is_integer(t):
+                out[name] = arr.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+            else:   # decimals, strings, anything else: as text (exact)
+                out[name] = np.asarray(arr.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+        yield pd.DataFrame(out, copy=False)
+
+
+def iter_column(path: str | Path, column: str, group_by: str | None = None,
+                chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """Yield ``(values, groups)`` chunks of one column (and a grouping column) of a file.
+
+    Raises
+    ------
+    InputError
+        Missing file, unknown type, unreadable content, or no such column (the message lists
+        the columns).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"input file not found: {p}")
+    fmt = file_format(p)
+    cols = [column] + ([group_by] if group_by and group_by != column else [])
+    if fmt == "csv":
+        chunks = _csv_chunks(p, cols, chunk_rows)
+    elif fmt == "excel":
+        chunks = _excel_chunks(p, cols)
+    else:
+        chunks = _parquet_chunks(p, cols, chunk_rows)
+    for df in chunks:
+        vals = df[column]
+        vals = vals.to_numpy(dtype=object) if vals.dtype != np.float64 else vals.to_numpy()
+        groups = df[group_by].to_numpy(dtype=object) if group_by else None
+        yield vals, groups
+
+
+def count_file(path: str | Path, column: str, test: str, *, min_value: float | None = None,
+               sign: Sign = "positive", group_by: str | None = None, extraction: str = "exact",
+               min_sig: int = 0, chunk_rows: int = CHUNK_ROWS) -> DigitCounts | dict[str, DigitCounts]:
+    """Digit counts of a file's column, chunk by chunk (memory bounded by the chunk size).
+
+    Returns the total :class:`DigitCounts`, or ``{group: DigitCounts}`` with ``group_by``.
+    """
+    kw = dict(min_value=min_value, sign=sign, extraction=extraction, min_sig=min_sig)
+    if group_by is None:
+        total = DigitCounts.empty(test)
+        for vals, _ in iter_column(path, column, None, chunk_rows):
+            total = total + count_digits(vals, test, **kw)[1]
+        return total
+    groups: dict[str, DigitCounts] = {}
+    for vals, g in iter_column(path, column, group_by, chunk_rows):
+        for lab, dc in count_digits_by_group(vals, g, test, **kw).items():
+            groups[lab] = groups[lab] + dc if lab in groups else dc
+    return groups
+
+
+__all__ = ["CHUNK_ROWS", "count_file", "file_format", "iter_column"]
