@@ -19,6 +19,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 #: Modules that add a subcommand: each has ``add_parser(subparsers)`` setting ``func=handler(args) -> int``.
 _COMMAND_MODULES: tuple[str, ...] = (
     "detect.cli_run",
+    "detect.digits.cli",
     "detect.review.cli",
 )
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Modules that define detectors; importing them registers the detectors.
 _MODULES: tuple[str, ...] = (
     "detect.series.growth",
+    "detect.digits.detector",
     "detect.debt.ratios",
     "detect.debt.surge",
     "detect.debt.identity",
