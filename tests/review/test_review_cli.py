@@ -1,0 +1,173 @@
+"""``detect review`` on the command line, and ``detect run`` recording itself in the register."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from detect.cli import main
+from detect.findings import finding_id
+from detect.review import Register
+
+from review_helpers import finding
+
+A, B = "110000", "120000"
+FA = finding_id(A, "gdp", "2015", "2015", "growth_peers")
+FB = finding_id(B, "gdp", "2015", "2015", "growth_peers")
+
+
+@pytest.fixture
+def db(tmp_path, make_run):
+    path = tmp_path / "cli.sqlite"
+    assert main(["review", "record", str(make_run([finding(A), finding(B)])), "--db", str(path)]) == 0
+    return str(path)
+
+
+def test_list_formats(db, capsys):
+    capsys.readouterr()
+    assert main(["review", "list", "--db", db, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["finding_id"] for r in rows} == {FA, FB} and {r["status"] for r in rows} == {"open"}
+    assert main(["review", "list", "--db", db, "--format", "csv", "--region", A]) == 0
+    df = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert list(df["finding_id"]) == [FA]
+    assert main(["review", "--db", db, "list"]) == 0   # --db before the action works too
+    out = capsys.readouterr().out
+    assert FA in out and "2 finding(s); 0 overdue" in out
+
+
+def test_assign_status_note_show_and_overdue(db, capsys):
+    assert main(["review", "assign", FA, "--to", "Li", "--due", "2026-01-31", "--by", "Chief", "--db", db]) == 0
+    assert main(["review", "status", FA[:7], "under_review", "--by", "Li", "--db", db]) == 0
+    assert main(["review", "note", FA, "called the bureau", "--by", "Li", "--db", db]) == 0
+    assert main(["review", "status", FA, "dismissed", "--by", "Li", "--reason", "revised data", "--db", db]) == 0
+    assert main(["review", "status", FA, "under_review", "--by", "Li", "--note", "revision withdrawn",
+                 "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["review", "show", FA, "--db", db]) == 0
+    out = capsys.readouterr().out
+    for text in ("status      under_review", "owner       Li", "due         2026-01-31 (reviewer)",
+                 "open -> assigned", "called the bureau", "dismissed -> under_review", "revision withdrawn"):
+        assert text in out
+    assert main(["review", "list", "--db", db, "--overdue", "--today", "2026-02-01", "--format", "json"]) == 0
+    assert [r["finding_id"] for r in json.loads(capsys.readouterr().out)] == [FA]
+    assert main(["review", "list", "--db", db, "--overdue", "--today", "2026-01-31", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["review", "show", FA, "--db", db, "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["history"]) == 6
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["review", "show", "Fnope123"], "unknown finding id 'Fnope123'"),
+    (["review", "status", FA, "closed", "--by", "x"], "cannot go from open to closed; from open it may go to: assigned"),
+    (["review", "status", FA, "finished", "--by", "x"], "unknown status 'finished'"),
+    (["review", "assign", FA, "--to", "Li", "--due", "2026-13-01"], "not a real calendar date"),
+    (["review", "assign", FA, "--to", "Li", "--due", "tomorrow"], "YYYY-MM-DD"),
+    (["review", "note", FA, "  ", "--by", "x"], "the note is empty"),
+    (["review", "export", "--xlsx", "out.csv"], "must be an .xlsx file"),
+    (["review", "import", "missing.xlsx"], "not found"),
+])
+def test_bad_ids_and_values_exit_2_with_one_line(db, capsys, argv, message):
+    capsys.readouterr()
+    assert main([*argv, "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_missing_register_is_not_created(tmp_path, capsys):
+    path = tmp_path / "none.sqlite"
+    assert main(["review", "list", "--db", str(path)]) == 2
+    assert "no follow-up register" in capsys.readouterr().err and not path.exists()
+
+
+def test_env_db(db, monkeypatch, capsys):
+    monkeypatch.setenv("DETECT_DB", db)
+    capsys.readouterr()
+    assert main(["review", "list", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+def test_export_import_exit_codes(db, tmp_path, capsys):
+    x = tmp_path / "w.xlsx"
+    assert main(["review", "export", "--xlsx", str(x), "--db", db]) == 0
+    wb = load_workbook(x)
+    ws = wb["worklist"]
+    col = {c.value: c.column for c in ws[1]}
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    ws.cell(rows[FA], col["owner"], "Li")
+    ws.cell(rows[FA], col["due_date"], "2026-12-31")
+    ws.cell(rows[FB], col["status"], "closed")          # refused
+    wb.save(x)
+    capsys.readouterr()
+    assert main(["review", "import", str(x), "--by", "Chief", "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert f"{FB}: REJECTED: finding {FB} cannot go from open to closed" in err
+    assert "applied 1 row(s)" in err
+    assert Register(db).get(FA)["owner"] == "Li"
+    ws.cell(rows[FB], col["status"], "open")
+    wb.save(x)
+    assert main(["review", "import", str(x), "--by", "Chief", "--db", db]) == 0
+    assert "1 already applied, 0 rejected" in capsys.readouterr().out
+
+
+def test_verify(db, capsys):
+    assert main(["review", "verify", "--db", db]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+# --- detect run records itself --------------------------------------------------------------------
+
+def _panel_csv(tmp_path, bump_region=0):
+    rng = np.random.default_rng(3)
+    rows = []
+    for r in range(12):
+        lvl = 100.0 * (r + 1)
+        for y in range(2006, 2021):
+            lvl *= np.exp(0.07 + rng.normal(0, 0.02))
+            v = lvl * (1.6 if r == bump_region and y in (2012, 2013) else 1.0)
+            rows.append((f"9{r:05d}", f"地区{r}", "", "gdp", str(y), f"{v:.2f}", "亿元"))
+    p = tmp_path / f"panel{bump_region}.csv"
+    pd.DataFrame(rows, columns=["region_code", "region_name", "parent_code", "indicator", "period", "value",
+                                "unit"]).to_csv(p, index=False)
+    return p
+
+
+def test_run_records_itself(tmp_path, monkeypatch):
+    db = tmp_path / "run.sqlite"
+    out = tmp_path / "out"
+    monkeypatch.setenv("DETECT_DB", str(db))
+    assert main(["run", str(_panel_csv(tmp_path)), "--out", str(out), "--quiet", "--detectors", "growth_peers"]) == 0
+    f = pd.read_csv(out / "findings.csv", dtype=str)
+    assert len(f) > 0
+    with Register(db) as reg:
+        t = reg.table()
+        assert set(t["finding_id"]) == set(f["finding_id"]) and set(t["status"]) == {"open"}
+        first = t["finding_id"].iat[0]
+        reg.assign(first, "Li", "2026-12-31", by="Chief")
+    # the same run again (--db given explicitly) keeps the decision
+    assert main(["run", str(_panel_csv(tmp_path)), "--out", str(out), "--quiet", "--detectors", "growth_peers",
+                 "--db", str(db)]) == 0
+    with Register(db) as reg:
+        assert reg.get(first)["status"] == "assigned"
+
+
+def test_run_no_register(tmp_path, monkeypatch):
+    db = tmp_path / "never.sqlite"
+    monkeypatch.setenv("DETECT_DB", str(db))
+    assert main(["run", str(_panel_csv(tmp_path)), "--out", str(tmp_path / "o"), "--quiet",
+                 "--detectors", "growth_peers", "--no-register"]) == 0
+    assert not db.exists()
+
+
+def test_register_failure_does_not_lose_the_run(tmp_path, capsys):
+    bad = tmp_path / "no-such-folder" / "r.sqlite"
+    out = tmp_path / "o"
+    assert main(["run", str(_panel_csv(tmp_path)), "--out", str(out), "--quiet", "--detectors", "growth_peers",
+                 "--db", str(bad)]) == 0
+    assert (out / "findings.csv").exists() and (out / "manifest.json").exists()
+    err = capsys.readouterr().err
+    assert "not recorded in the register" in err and "detect review record" in err and "Traceback" not in err
