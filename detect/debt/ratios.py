@@ -199,11 +199,11 @@ class DebtRatios:
     def overview(self) -> pd.DataFrame:
         """One row per ratio: formula, computable share, median, number of region-years over the line."""
         rows = []
+        nc = self.not_computable()
         for name, spec in RATIOS.items():
             t = self.table[self.table["ratio"] == name]
             comp = t[t["computable"]]
-            top = self.not_computable()
-            top = top[top["ratio"] == name]
+            top = nc[nc["ratio"] == name]
             rows.append({
                 "ratio": name, "label_zh": spec.label_zh, "formula": spec.formula,
                 "n": int(len(t)), "computable": int(len(comp)),
@@ -401,15 +401,17 @@ class DebtRatiosDetector(Detector):
             lb_en = " (statutory debt only: a lower bound, LGFV debt not given)" if lower else ""
             lb_zh = "（仅法定债务，未含城投债务，为下限）" if lower else ""
             period_en = f"in {y1}" if s == e else f"in {y0}-{y1}"
+            worst_en = f" graded {worst} at worst ({pct(v_worst)} in {yw})," if s != e else ""
+            worst_zh = f"；{y0}–{y1}年最高{pct(v_worst)}（{yw}年，{GRADE_ZH[worst]}）" if s != e else ""
             out.items.append(Finding(
                 region_code=code, region_name=str(names.get(code, code)), indicator=basis,
                 period_start=y0, period_end=y1, detector=self.name, statistic=v_worst, p_value=float("nan"),
                 family=self.family, kind=f"grade_{worst}", effect=v_worst, severity_hint=_GRADE_SEVERITY[worst],
-                summary=(f"{spec.label_en.capitalize()} {period_en} graded {worst} at worst ({pct(v_worst)} in {yw}), "
-                         f"{pct(v_last)} in {y1} ({last}){lb_en}, comprehensive resources {money(res_m[r, e])} 亿元"
+                summary=(f"{spec.label_en[0].upper() + spec.label_en[1:]} {period_en}{worst_en} {pct(v_last)} in {y1} "
+                         f"({last}){lb_en}, comprehensive resources {money(res_m[r, e])} 亿元"
                          f"{tail_en}; check the debt and revenue figures and the repayment plan."),
                 summary_zh=(f"{spec.label_zh}{y1}年为{pct(v_last)}（{GRADE_ZH[last]}）{lb_zh}，综合财力"
-                            f"{money(res_m[r, e])}亿元；{y0}–{y1}年最高{pct(v_worst)}（{yw}年，{GRADE_ZH[worst]}）"
+                            f"{money(res_m[r, e])}亿元{worst_zh}"
                             f"{tail_zh}；请核实债务与收入数据及偿债计划。"),
                 evidence={"series": series_dict(years, val[r]), "grades": {str(int(y)): str(grade_m[r, j]) for j, y in
                                                                             enumerate(years) if grade_m[r, j]},

@@ -1,0 +1,160 @@
+"""Debt ratios and grades on crafted regions, checked against hand computation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detect.config import load_config
+from detect.data.panel import Panel
+from detect.debt.ratios import RATIOS, DebtRatiosDetector, compute_ratios, grade
+
+from .conftest import growth_panel, long_frame
+
+CFG = load_config()
+
+
+def _val(res, code, ratio, year=2020):
+    t = res.table
+    row = t[(t.region_code == code) & (t.ratio == ratio) & (t.year == year)]
+    assert len(row) == 1
+    return row.iloc[0]
+
+
+def test_hand_computed_ratios(crafted_panel):
+    res = compute_ratios(crafted_panel, CFG)
+    expect = {  # region A, by hand (see conftest)
+        "debt_ratio": 150 / 200, "full_caliber_ratio": 360 / 200, "debt_to_gdp": 150 / 500,
+        "debt_to_revenue": 150 / 100, "interest_ratio": 30 / 250, "debt_service_ratio": 50 / 200,
+        "overdue_ratio": 15 / 150, "limit_utilisation": 150 / 140, "self_sufficiency": 100 / 250,
+        "land_dependence": 30 / 200,
+    }
+    for ratio, v in expect.items():
+        row = _val(res, "990100", ratio)
+        assert row["computable"], ratio
+        assert row["value"] == pytest.approx(v, rel=1e-12), ratio
+    # lines: interest 12 % > 10 %, debt service 25 % > 20 %, overdue 10 % >= 10 %, limit 107 % > 100 %
+    for ratio, over in {"interest_ratio": True, "debt_service_ratio": True, "overdue_ratio": True,
+                        "limit_utilisation": True, "debt_to_gdp": False, "debt_ratio": False,
+                        "self_sufficiency": False, "land_dependence": False}.items():
+        assert bool(_val(res, "990100", ratio)["over_line"]) is over, ratio
+    assert _val(res, "990100", "full_caliber_ratio")["grade"] == "yellow"
+
+
+def test_state_capital_included_where_given(crafted_panel):
+    res = compute_ratios(crafted_panel, CFG)
+    row = _val(res, "990200", "debt_ratio")
+    assert row["denominator"] == pytest.approx(200.0)
+    assert row["value"] == pytest.approx(3.5)
+    assert row["grade"] == "red"
+
+
+@pytest.mark.parametrize("code,expected", [("990300", "yellow"), ("990400", "orange"), ("990500", "orange")])
+def test_grade_boundaries(crafted_panel, code, expected):
+    res = compute_ratios(crafted_panel, CFG)
+    assert _val(res, code, "debt_ratio")["grade"] == expected
+
+
+def test_grade_function_cutoffs():
+    v = np.array([0.0, 1.1999, 1.2, 1.9999, 2.0, 2.9999, 3.0, 10.0, np.nan])
+    assert list(grade(v, CFG)) == ["green", "green", "yellow", "yellow", "orange", "orange", "red", "red", ""]
+
+
+def test_grade_cutoffs_follow_config():
+    cfg = CFG.with_(thresholds={"debt_grades": {"green_below": 1.0}})
+    assert grade(np.array([1.05]), cfg)[0] == "yellow"
+
+
+def test_not_computable_reason_never_zero(crafted_panel):
+    res = compute_ratios(crafted_panel, CFG)
+    row = _val(res, "990600", "debt_ratio")
+    assert not row["computable"] and math.isnan(row["value"])
+    assert row["reason"] == "fund_revenue missing for this year"
+    assert row["needs"] == "fund_revenue"
+    row = _val(res, "990600", "self_sufficiency")
+    assert not row["computable"] and math.isnan(row["value"])
+    assert "zero or negative" in row["reason"]
+    # the year before is computable: 90 / 200
+    assert _val(res, "990600", "debt_ratio", 2019)["value"] == pytest.approx(0.45)
+    # full caliber needs lgfv_debt: region C has none
+    row = _val(res, "990300", "full_caliber_ratio")
+    assert not row["computable"] and "lgfv_debt missing for this year" in row["reason"]
+
+
+def test_indicator_absent_from_panel():
+    recs = {("990100", 2020): {"debt_balance": 100.0, "fiscal_revenue": 50.0, "gdp": 400.0}}
+    res = compute_ratios(Panel.from_frame(long_frame(recs)), CFG)
+    row = _val(res, "990100", "debt_ratio")
+    assert row["reason"] == "transfer_revenue not in the panel; fund_revenue not in the panel"
+    assert row["needs"] == "transfer_revenue,fund_revenue"
+    assert _val(res, "990100", "debt_to_gdp")["value"] == pytest.approx(0.25)
+    nc = res.not_computable()
+    assert {"ratio", "reason", "needs", "n"} <= set(nc.columns)
+    assert (nc["n"] > 0).all()
+
+
+def test_result_object_prints(crafted_panel):
+    res = compute_ratios(crafted_panel, CFG)
+    text = repr(res)
+    assert "DebtRatios: 6 regions" in text and "债务率" in text and "not computable" not in text.splitlines()[0]
+    assert "<table" in res._repr_html_()
+    g = res.grades()
+    assert g.set_index("region_code").loc["990100", "basis"] == "full_caliber_ratio"
+    assert g.set_index("region_code").loc["990200", "basis"] == "debt_ratio"
+    w = res.wide()
+    assert list(w.columns) == list(RATIOS)
+
+
+def test_empty_panel():
+    res = compute_ratios(Panel.empty(), CFG)
+    assert len(res.table) == 0 and "0 regions" in repr(res)
+
+
+def test_detector_severities_and_summaries(crafted_panel):
+    out = DebtRatiosDetector().run(crafted_panel, CFG)
+    by = {(f.region_code, f.indicator, f.kind): f for f in out}
+    a = by[("990100", "full_caliber_ratio", "grade_yellow")]
+    assert a.severity_hint == "low" and math.isnan(a.p_value)
+    assert "180 %" in a.summary_zh and "黄色" in a.summary_zh and "综合财力200亿元" in a.summary_zh and "2020–2020" not in a.summary_zh
+    b = by[("990200", "debt_ratio", "grade_red")]
+    assert b.severity_hint == "high" and "下限" in b.summary_zh  # statutory only: a lower bound
+    assert by[("990100", "interest_ratio", "interest_ratio_line")].severity_hint == "high"
+    assert by[("990400", "debt_ratio", "grade_orange")].severity_hint == "medium"
+    assert ("990100", "debt_ratio", "grade_yellow") not in by  # graded on full caliber where given
+
+
+def test_runs_of_years_are_one_finding():
+    p = growth_panel(n=10, years=range(2010, 2016))
+    d = p.data.copy()
+    # push region 990100's debt to 250 % of 综合财力 in 2012-2014 -> one orange finding 2012-2014
+    m = (d.region_code == "990100") & (d.indicator == "debt_balance") & d.year.between(2012, 2014)
+    res_m = d[(d.region_code == "990100") & d.indicator.isin(["fiscal_revenue", "transfer_revenue", "fund_revenue"])
+              & d.year.between(2012, 2014)].groupby("year")["value"].sum()
+    d.loc[m, "value"] = d.loc[m, "year"].map(res_m * 2.5).to_numpy()
+    out = DebtRatiosDetector().run(Panel(d), CFG)
+    mine = [f for f in out if f.region_code == "990100" and f.kind.startswith("grade_")]
+    assert len(mine) == 1
+    assert (mine[0].period_start, mine[0].period_end, mine[0].kind) == ("2012", "2014", "grade_orange")
+    assert mine[0].evidence["series"]["2013"] == pytest.approx(2.5, rel=1e-3)
+
+
+def test_noise_alone_rarely_grades_green_regions_above_green():
+    """Regions whose true full-caliber ratio is 50-115 % (all green), each input reported with 3 %
+    multiplicative noise: at most 5 % of them may be graded above green in their latest year."""
+    rng = np.random.default_rng(11)
+    recs = {}
+    n = 400
+    for r in range(n):
+        true_ratio = rng.uniform(0.5, 1.15)
+        fr, tr, fund = 100.0, 60.0, 40.0
+        debt = true_ratio * 200 * 0.6
+        lgfv = true_ratio * 200 * 0.4
+        noise = lambda v: round(v * float(np.exp(rng.normal(0, 0.03))), 2)  # noqa: E731
+        recs[(f"9{r:04d}0", 2020)] = dict(fiscal_revenue=noise(fr), transfer_revenue=noise(tr), fund_revenue=noise(fund),
+                                          debt_balance=noise(debt), lgfv_debt=noise(lgfv))
+    res = compute_ratios(Panel.from_frame(long_frame(recs)), CFG)
+    share = float((res.grades()["grade"] != "green").mean())
+    assert share <= 0.05
