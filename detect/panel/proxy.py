@@ -38,9 +38,23 @@ NEXT_CHECK: dict[str, tuple[str, str]] = {
             "请分行业核对用电量和增值税与地区生产总值核算"),
     "gdp_secondary": ("check industrial electricity use and industrial VAT against secondary-industry value added",
                       "请核对工业用电量、工业增值税与第二产业增加值"),
+    "gdp_real_growth": ("check electricity use and VAT by sector, and the deflator, against the GDP accounts",
+                        "请分行业核对用电量、增值税及平减指数与地区生产总值核算"),
     "fiscal_revenue": ("check the non-tax items — state-asset sales, fines, fees — against the tax base",
                        "请核对非税收入项目（国有资源资产有偿使用收入、罚没收入、行政事业性收费）与税基"),
 }
+
+
+#: Indicators reported as growth rates in per cent: their "growth" is ``log(1 + rate / 100)``.
+RATE_GROWTH = frozenset({"gdp_real_growth"})
+
+
+def reported_growth(panel: Panel, indicator: str) -> pd.DataFrame:
+    """Regions x years log growth of a reported indicator (levels differenced, rates transformed)."""
+    s = panel.series(indicator)
+    if indicator in RATE_GROWTH:
+        return np.log1p(s.where(s > -100.0) / 100.0)
+    return log_growth(s)
 
 
 def _pairs(config: Config) -> dict[str, list[str]]:
@@ -98,8 +112,7 @@ class ProxyDivergence(Detector):
 
     def _one(self, panel, config, rep, proxies, regions, out, report_p, min_regions, min_years, min_cov,
              huber_c) -> None:
-        level = panel.series(rep)
-        gy = log_growth(level)
+        gy = reported_growth(panel, rep)
         long = gy.stack().dropna().rename("y").to_frame()
         long.index.names = ["region_code", "year"]
         if long.empty:
@@ -157,7 +170,7 @@ class ProxyDivergence(Detector):
         rho = lag1_correlation(utab)
         infl = ar_inflation(rho)
         runs = find_runs(utab)
-        if config.option(self.name, "sides", "both") == "positive":
+        if config.option(self.name, "sides", "positive") == "positive":
             runs = runs[runs["sign"] > 0].reset_index(drop=True)
         p = run_sum_p(runs, infl)
         out.n_tests += len(runs)
@@ -185,7 +198,9 @@ class ProxyDivergence(Detector):
             up = r["sign"] > 0
             name = str(regions.at[code, "region_name"])
             direction = "faster" if up else "slower"
-            summary = (f"{label(rep)} grew {abs(mean_gap) * 100:.1f} pp a year {direction} than "
+            verb = f"was {abs(mean_gap) * 100:.1f} pp a year {'above' if up else 'below'} what" if rep in RATE_GROWTH \
+                else f"grew {abs(mean_gap) * 100:.1f} pp a year {direction} than"
+            summary = (f"{label(rep)} {verb} "
                        f"{_join(labels_en, 'en')} imply over {per} (cumulative gap {fmt_pct(cum_gap, 0)}, "
                        f"Stouffer z = {stat:.1f}, {fmt_p(pi)}); {nxt_en}.")
             summary_zh = (f"{per}年{label(rep, 'zh')}增速每年比{_join(labels_zh, 'zh')}所反映的"
