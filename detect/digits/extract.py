@@ -114,10 +114,16 @@ def _scale(a: np.ndarray, s: np.ndarray) -> np.ndarray:
     out[~pos] = a[~pos] / _POW10[sn + _P_OFF]
     rest = np.abs(s) - _EXACT_MAX
     far = rest > 0
-    if far.any():  # |x| < 1e-8 or >= 1e37: a second (rare) step
-        r = np.minimum(rest[far], _P_OFF)
+    if far.any():  # |x| < 1e-8 or >= 1e37: further (rare) steps of at most 10^300
+        idx = np.flatnonzero(far)
+        rest, up = rest[idx], s[idx] > 0
         with np.errstate(over="ignore", under="ignore"):
-            out[far] = np.where(s[far] > 0, out[far] * _POW10[r + _P_OFF], out[far] / _POW10[r + _P_OFF])
+            while len(idx):
+                r = np.minimum(rest, 300)
+                out[idx] = np.where(up, out[idx] * _POW10[r + _P_OFF], out[idx] / _POW10[r + _P_OFF])
+                rest = rest - r
+                more = rest > 0
+                idx, rest, up = idx[more], rest[more], up[more]
     return out
 
 
@@ -125,6 +131,8 @@ def _significand(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """15-digit significand ``N`` (float holding an integer in [1e14, 1e15)) and exponent of
     positive finite ``a``."""
     e = np.floor(np.log10(a)).astype(np.int64)
+    e = np.clip(e, -_P_OFF + 1, _P_OFF - 2)
+    e = e - (a < _POW10[e + _P_OFF]) + (a >= _POW10[e + 1 + _P_OFF])   # log10 rounds near 10^k
     n = np.rint(_scale(a, _SIG - 1 - e))
     for _ in range(2):  # log10 may be one off next to a power of ten; rounding may carry to 10^15
         hi, lo = n >= _N_HI, n < _N_LO

@@ -1,0 +1,79 @@
+"""``detect benford``: formats, JSON keys, --group-by ranking with BH q-values, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detect.cli import main
+from detect.scoring import fdr
+
+KEYS = ["n", "mad", "conformity", "chi2", "chi2_df", "p_value", "ks", "applicable", "reason", "digits"]
+
+
+@pytest.fixture
+def amounts_csv(tmp_path):
+    rng = np.random.default_rng(9)
+    n = 6000
+    benf = 10 ** rng.uniform(1, 5, n)
+    vendor = np.repeat(["A", "B", "C"], n // 3)
+    # vendor C invents round amounts ending in 00 / 50
+    cooked = np.where(rng.random(n) < 0.5, np.round(benf / 50) * 50 + 50, benf)
+    amt = np.where(vendor == "C", cooked, benf)
+    p = tmp_path / "pay.csv"
+    pd.DataFrame({"Amount": [f"{v:.2f}" for v in amt], "Vendor": vendor}).to_csv(p, index=False)
+    return p
+
+
+def test_json_keys_and_values(amounts_csv, capsys):
+    assert main(["benford", str(amounts_csv), "--column", "Amount", "--test", "first", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == KEYS
+    assert out["n"] == 6000 and out["chi2_df"] == 8 and out["applicable"] is True
+    assert [d["digit"] for d in out["digits"]] == list(range(1, 10))
+    assert set(out["digits"][0]) == {"digit", "count", "observed", "expected", "z"}
+    assert sum(d["count"] for d in out["digits"]) == 6000
+
+
+def test_not_applicable_json(tmp_path, capsys):
+    p = tmp_path / "few.csv"
+    p.write_text("x\n12\n13\n14\n")
+    assert main(["benford", str(p), "--column", "x", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["applicable"] is False and out["mad"] is None and out["digits"] == [] and "at least" in out["reason"]
+
+
+def test_csv_and_table(amounts_csv, capsys):
+    assert main(["benford", str(amounts_csv), "--column", "Amount", "--format", "csv", "--min-value", "10"]) == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(df.columns) == ["digit", "count", "observed", "expected", "z"] and len(df) == 90
+    assert main(["benford", str(amounts_csv), "--column", "Amount"]) == 0
+    assert "Chi-square" in capsys.readouterr().out
+
+
+def test_group_by_ranked_with_bh(amounts_csv, capsys):
+    assert main(["benford", str(amounts_csv), "--column", "Amount", "--test", "last-two", "--group-by", "Vendor",
+                 "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [g["group"] for g in out][0] == "C"            # the cooked vendor ranks first
+    ex = [g["excess_mad"] for g in out]
+    assert ex == sorted(ex, reverse=True)
+    q = fdr(np.array([g["p_value"] for g in out]))
+    assert [g["q_value"] for g in out] == pytest.approx(list(q))
+    assert out[0]["q_value"] < 1e-6
+
+
+def test_bad_input_exit_2(tmp_path, capsys):
+    p = tmp_path / "a.csv"
+    p.write_text("a\n1\n")
+    assert main(["benford", str(p), "--column", "b"]) == 2
+    assert "no column 'b'" in capsys.readouterr().err
+    assert main(["benford", str(tmp_path / "none.csv"), "--column", "a"]) == 2
+    assert main(["benford", str(p), "--column", "a", "--test", "last", "--extraction", "r-float"]) == 2
+    with pytest.raises(SystemExit) as e:
+        main(["benford", str(p), "--column", "a", "--test", "third"])
+    assert e.value.code == 2
