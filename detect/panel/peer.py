@@ -154,24 +154,34 @@ class PeerOutlier(Detector):
         lvl = pd.Series(long.index.get_level_values(0).map(reg["level"]).to_numpy(), index=long.index)
         zf = pd.DataFrame({c: robust_z(long[c], [years, lvl])[0] for c in keep}, index=long.index)
         zf = zf.replace([np.inf, -np.inf], np.nan).dropna()
-        # drop features with no spread (e.g. constant ratios) rather than the rows
         if len(zf) < min_rows:
             out.notes.append(f"peer_outlier: {len(zf)} complete region-years (< {min_rows}); not applicable")
             return out
-        x = np.clip(zf.to_numpy(), -50, 50)
-        rng = np.random.default_rng(config.seed)
-        fit_rows = x if len(x) <= max_fit else x[np.sort(rng.choice(len(x), max_fit, replace=False))]
-        try:
-            mcd = MinCovDet(random_state=config.seed).fit(fit_rows)
-        except ValueError as exc:  # singular covariance (collinear features)
-            out.notes.append(f"peer_outlier: robust covariance could not be fitted ({exc}); not applicable")
+        # provinces and prefectures are separate populations (a parent is the sum of its children)
+        parts = []
+        lvl_z = zf.index.get_level_values(0).map(reg["level"]).to_numpy()
+        for level in np.unique(lvl_z):
+            sub = zf[lvl_z == level]
+            if len(sub) < min_rows:
+                out.notes.append(f"peer_outlier: {len(sub)} complete region-years at hierarchy level {level} "
+                                 f"(< {min_rows}); not tested")
+                continue
+            x = np.clip(sub.to_numpy(), -50, 50)
+            rng = np.random.default_rng(config.seed)
+            fit_rows = x if len(x) <= max_fit else x[np.sort(rng.choice(len(x), max_fit, replace=False))]
+            try:
+                mcd = MinCovDet(random_state=config.seed).fit(fit_rows)
+            except ValueError as exc:  # singular covariance (collinear features)
+                out.notes.append(f"peer_outlier: robust covariance could not be fitted at level {level} ({exc})")
+                continue
+            d2 = mcd.mahalanobis(x)
+            nu, scale = fit_distance_null(d2, x.shape[1], quant)
+            parts.append(pd.DataFrame({"p": distance_sf(d2, x.shape[1], nu, scale), "d2": d2, "nu": nu,
+                                       "scale": scale}, index=sub.index))
+        if not parts:
             return out
-        d2 = mcd.mahalanobis(x)
-        p_dim = x.shape[1]
-        nu, scale = fit_distance_null(d2, p_dim, quant)
-        pv = distance_sf(d2, p_dim, nu, scale)
-        out.n_tests += len(pv)
-        res = pd.DataFrame({"p": pv, "d2": d2}, index=zf.index)
+        res = pd.concat(parts)
+        out.n_tests += len(res)
         ptab = res["p"].unstack("year")
         d2tab = res["d2"].unstack("year")
         runs = simes_runs(ptab, (ptab <= report_p).fillna(False))
@@ -202,7 +212,8 @@ class PeerOutlier(Detector):
                                                  for k, v in raw[f].loc[code].items()} for f in keep
                                              if code in raw[f].index},
                           "distance2": {str(int(k)): float(v) for k, v in d2tab.loc[code].dropna().items()},
-                          "null_f_df": nu, "null_scale": scale, "run_years": yrs,
+                          "null_f_df": float(res.at[(code, yrs[0]), "nu"]),
+                          "null_scale": float(res.at[(code, yrs[0]), "scale"]), "run_years": yrs,
                           "series": {str(int(k)): float(v) for k, v in d2tab.loc[code].dropna().items()}},
             ))
         return out
