@@ -112,14 +112,19 @@ def _walk(rng: np.random.Generator, start: np.ndarray, sd: float, n: int) -> np.
 
 
 def _bounded(rng: np.random.Generator, lo: float, hi: float, start: tuple[float, float], sd: float, n: int,
-             T: int) -> np.ndarray:
+             T: int, group: np.ndarray | None = None) -> np.ndarray:
     """Ratios wandering inside (lo, hi): a random walk on the logit of their position in the range.
 
     Rows start uniformly in ``start``; ``sd`` is the step on the logit scale (a step moves the ratio by
-    about ``sd * (hi - lo) / 4`` mid-range). No mass piles up on the bounds, unlike clipping.
+    about ``sd * (hi - lo) / 4`` mid-range). No mass piles up on the bounds, unlike clipping. With
+    ``group`` (the province of each row), siblings also share a walk of the same step size (a
+    province's fiscal policy), so provinces differ from one another as real ones do.
     """
     x0 = rng.uniform(start[0], start[1], n)
-    return lo + (hi - lo) * _expit(_walk(rng, _logit((x0 - lo) / (hi - lo)), sd, T))
+    z = _walk(rng, _logit((x0 - lo) / (hi - lo)), sd, T)
+    if group is not None:
+        z = z + _walk(rng, np.zeros(group.max() + 1), sd, T)[group]
+    return lo + (hi - lo) * _expit(z)
 
 
 def _logit(p):
@@ -218,7 +223,7 @@ def generate(seed: int = DEFAULT_SEED, n_provinces: int = 8, n_prefectures: int 
     # --- proxies -------------------------------------------------------------------------------
     def proxy(base, sd):
         elas = rng.uniform(0.8, 1.1, P)
-        noise = rng.normal(0, sd, (P, T))
+        noise = rng.normal(0, sd, (P, T)) + rng.normal(0, 0.6 * sd, (N, T))[prov_of]  # own + province shocks
         noise[:, 0] = 0.0
         return base[:, None] * np.exp(np.cumsum(elas[:, None] * dlog_real + noise, axis=1))
 
@@ -232,13 +237,13 @@ def generate(seed: int = DEFAULT_SEED, n_provinces: int = 8, n_prefectures: int 
                        + np.minimum(years - start, 13) * 0.03)
 
     # --- fiscal ----------------------------------------------------------------------------------
-    tax_share = _bounded(rng, 0.055, 0.095, (0.06, 0.09), 0.12, P, T)
+    tax_share = _bounded(rng, 0.055, 0.095, (0.06, 0.09), 0.12, P, T, prov_of)
     tax = tax_share * gdp_true * np.exp(rng.normal(0, 0.02, (P, T)))
     vat = tax * _bounded(rng, 0.33, 0.47, (0.35, 0.45), 0.25, P, T)
-    nt_share = _bounded(rng, 0.15, 0.35, (0.18, 0.30), 0.4, P, T)
+    nt_share = _bounded(rng, 0.15, 0.35, (0.18, 0.30), 0.4, P, T, prov_of)
     nontax = tax * nt_share / (1 - nt_share)
     fiscal_true = tax + nontax
-    exp_ratio = _bounded(rng, 1.3, 2.5, (1.4, 2.3), 0.24, P, T)
+    exp_ratio = _bounded(rng, 1.3, 2.5, (1.4, 2.3), 0.24, P, T, prov_of)
     expenditure = fiscal_true * exp_ratio
     gap = expenditure - fiscal_true
     transfers = gap * _bounded(rng, 0.6, 0.8, (0.62, 0.78), 0.3, P, T)
@@ -250,16 +255,16 @@ def generate(seed: int = DEFAULT_SEED, n_provinces: int = 8, n_prefectures: int 
     debt_years = years >= 2014
     debt_true = np.full((P, T), np.nan)
     uncovered = (gap - transfers) * np.exp(rng.normal(0, 0.03, (P, T)))
-    d0 = rng.uniform(0.15, 0.35, P)
+    growth0 = rng.uniform(0.08, 0.12, P)  # first-year debt = deficit / growth rate: peers borrow ~10 %/yr
     if debt_years.any():
         t0 = int(np.argmax(debt_years))
-        debt_true[:, t0] = d0 * gdp_true[:, t0]
+        debt_true[:, t0] = uncovered[:, t0] / growth0
         debt_true[:, t0:] = debt_true[:, t0:t0 + 1] + np.cumsum(
             np.where(np.arange(T - t0) == 0, 0.0, uncovered[:, t0:]), axis=1)
     limit_ratio = _bounded(rng, 1.03, 1.12, (1.05, 1.10), 0.45, P, T)
     rate = rng.uniform(0.035, 0.045, P)[:, None] + rng.normal(0, 0.001, (P, T))
     principal_rate = rng.uniform(0.06, 0.12, P)[:, None] * np.ones((1, T))
-    lgfv_ratio = _bounded(rng, 0.5, 2.0, (0.6, 1.8), 0.15, P, T)
+    lgfv_ratio = _bounded(rng, 0.5, 2.0, (0.55, 1.3), 0.15, P, T)
 
     # --- growth targets, pm2.5 -------------------------------------------------------------------
     g_prev = np.concatenate([g_true[:, :1], g_true[:, :-1]], axis=1)
@@ -449,7 +454,7 @@ def _draw_plan(rng: np.random.Generator, P: int, N: int, T: int) -> dict:
     starts = _starts(rng, 2015, 2019, 4)
     for i, r in enumerate(list(perm[15:18]) + [perm[0]]):
         L = int(rng.integers(3, 5)) if starts[i] <= 2019 else 3
-        plan["debt_surge"][int(r)] = (min(starts[i], 2023 - L), L, float(rng.uniform(0.22, 0.30)))
+        plan["debt_surge"][int(r)] = (min(starts[i], 2023 - L), L, float(rng.uniform(0.20, 0.27)))
     plan["digit_preference"] = [int(r) for r in perm[18:21]]
     starts = _starts(rng, 2015, 2020, 3)
     plan["pm25_drop"] = {int(r): (starts[i], float(rng.uniform(0.25, 0.35)))
