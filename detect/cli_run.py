@@ -60,6 +60,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_register:  # after the outputs are written: a register failure only warns
         from detect.review.cli import register_run
         register_run(args.db, out, quiet=args.quiet)
+    from detect.report import render_result  # report.pdf and worklist.xlsx, with the register's statuses
+    render_result(result, out, lang=lang, db=None if args.no_register else (args.db or ""))
     if config.fail_on and len(result.findings):
         limit = order.index(config.fail_on)
         if any(order.index(s) <= limit for s in result.findings["severity"]):

@@ -1,0 +1,547 @@
+"""What the report says about each finding and region, worked out from a run (pure functions).
+
+* :func:`worklist_rows` — one row per finding for the worklist (问题清单): what to check, owner,
+  deadline and status (from the follow-up register when one is given; debt stress-test crossing
+  years pre-fill deadlines), and whether the item is overdue.
+* :func:`region_charts` — the charts of one region's section, read from the findings' evidence
+  (and from ``panel.parquet`` where the evidence does not carry a series).
+
+Evidence keys read (see docs/report.md): ``series``, ``expected`` / ``fitted``, ``break_period`` /
+``break_year``, ``proxy`` / ``proxy_indicator`` and ``proxy_series``, ``digits`` with ``n``,
+``test`` and ``expectation``, and for debt ``grade_lines``, ``fan``, ``scenarios``,
+``crossing_years``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pandas as pd
+
+from detect.data.aliases import label
+from detect.report import charts
+from detect.report.i18n import family_label, t
+
+#: Charts per region section, by kind (keeps a national report short and fast).
+MAX_SERIES_CHARTS = 3
+MAX_PROXY_CHARTS = 2
+MAX_DIGIT_CHARTS = 2
+MAX_DEBT_CHARTS = 2
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+#: Statuses that end the follow-up loop (never overdue).
+DONE_STATUSES = frozenset({"closed", "dismissed", "rectified"})
+
+_CHECK_EN = re.compile(r"\b(check|verify|ask|compare|confirm|review|obtain|request)\b", re.IGNORECASE)
+_CHECK_ZH = re.compile(r"(核|查|请|调取|比对|对照)")
+
+
+#: Labels of derived quantities that detectors report on (ratios and shares, not panel indicators).
+DERIVED_LABELS: dict[str, tuple[str, str]] = {
+    "debt_ratio": ("debt ratio", "债务率"),
+    "full_caliber_ratio": ("full-caliber debt ratio", "全口径债务率"),
+    "debt_to_gdp": ("debt-to-GDP ratio", "负债率"),
+    "interest_ratio": ("interest-to-expenditure ratio", "利息支出率"),
+    "debt_service_ratio": ("debt-service ratio", "偿债率"),
+    "overdue_ratio": ("overdue-debt ratio", "逾期债务率"),
+    "limit_use": ("use of the debt limit", "限额利用率"),
+    "limit_utilisation": ("use of the debt limit", "限额利用率"),
+    "self_sufficiency": ("fiscal self-sufficiency", "财政自给率"),
+    "land_dependence": ("land-revenue dependence", "土地财政依赖度"),
+    "nontax_share": ("non-tax share of revenue", "非税收入占比"),
+}
+
+
+def indicator_label(ind: str, lang: str) -> str:
+    """Human label of an indicator (``*`` means all the region's figures pooled)."""
+    if ind in ("*", "", None):
+        return "全部指标" if lang == "zh" else "all figures"
+    if str(ind) in DERIVED_LABELS:
+        en, zh = DERIVED_LABELS[str(ind)]
+        return zh if lang == "zh" else en
+    return label(str(ind), lang)
+
+
+def period_text(start: str, end: str) -> str:
+    start, end = str(start or ""), str(end or "")
+    if not end or end == start:
+        return start
+    if not start:
+        return end
+    return f"{start}–{end}"
+
+
+def summary_text(row: Mapping[str, Any], lang: str) -> str:
+    """The finding's sentence in ``lang`` (falls back to the other language when one is empty)."""
+    zh, en = str(row.get("summary_zh") or ""), str(row.get("summary") or "")
+    return (zh or en) if lang == "zh" else (en or zh)
+
+
+def what_to_check(row: Mapping[str, Any], lang: str) -> str:
+    """What the reviewer should check: the evidence's ``what_to_check`` / ``check``, else the last
+    clause of the summary when it is an instruction, else the family's generic instruction."""
+    ev = row.get("evidence") or {}
+    for key in (f"what_to_check_{lang}", "what_to_check", "check"):
+        v = ev.get(key) if isinstance(ev, Mapping) else None
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    text = summary_text(row, lang)
+    if lang == "zh":
+        parts = re.split(r"[；;]", text)
+        tail = parts[-1].strip() if len(parts) > 1 else ""
+        if tail and _CHECK_ZH.search(tail):
+            return tail
+    else:
+        parts = text.split("; ")
+        tail = parts[-1].strip() if len(parts) > 1 else ""
+        if tail and _CHECK_EN.search(tail):
+            return tail[0].upper() + tail[1:]
+    fam = str(row.get("family") or "series")
+    key = f"check_{fam}" if fam in ("digits", "series", "panel", "debt") else "check_series"
+    return t(key, lang)
+
+
+def crossing_deadline(ev: Mapping[str, Any]) -> int | None:
+    """Earliest year in which a stress test crosses a grade line (``evidence["crossing_years"]``)."""
+    cy = ev.get("crossing_years") if isinstance(ev, Mapping) else None
+    vals: list[Any]
+    if isinstance(cy, Mapping):
+        vals = list(cy.values())
+    elif isinstance(cy, (list, tuple)):
+        vals = list(cy)
+    elif cy is not None:
+        vals = [cy]
+    else:
+        return None
+    years = []
+    for v in vals:
+        if isinstance(v, Mapping):  # {scenario: {grade: year}}
+            years.extend(y for y in (crossing_deadline({"crossing_years": v}),) if y is not None)
+            continue
+        x = charts.period_x(v)
+        if x is not None:
+            years.append(int(x))
+    return min(years) if years else None
+
+
+def stress_deadline(ev: Mapping[str, Any]) -> tuple[str, int] | None:
+    """Deadline pre-filled from a debt stress test: ``(YYYY-MM-DD, crossing year)`` or None.
+
+    Uses :func:`detect.review.stress_due_date` (the register's rule: 30 June of the baseline's
+    earliest crossing year, see thresholds ``[review]``) when the review package is installed;
+    otherwise 30 June of the earliest crossing year.
+    """
+    y = crossing_deadline(ev)
+    if y is None:
+        return None
+    try:
+        from detect.review import stress_due_date
+    except ImportError:
+        return f"{y}-06-30", y
+    res = stress_due_date(dict(ev)) if isinstance(ev, Mapping) else None
+    if res:
+        due = res[0]
+        return due, int(due[:4])
+    return f"{y}-06-30", y
+
+
+# --- follow-up register ------------------------------------------------------------------------
+
+def register_statuses(db: str | None, finding_ids: list[str],
+                      today: _dt.date | None = None) -> dict[str, dict[str, str]]:
+    """Status, owner and deadline of each finding from the follow-up register (``detect.review``).
+
+    Returns ``{finding_id: {"status", "owner", "deadline"}}``; empty when no db is given or the
+    review package is not installed. Accepts a DataFrame or a mapping from ``status_table``.
+    """
+    if not db:
+        return {}
+    fn = None
+    for mod in ("detect.review", "detect.review.store", "detect.review.register"):
+        try:
+            fn = getattr(importlib.import_module(mod), "status_table", None)
+        except ImportError:
+            fn = None
+        if fn is not None:
+            break
+    if fn is None:
+        return {}
+    try:
+        res = fn(db, list(finding_ids), today=today.isoformat() if today else None)
+    except TypeError:  # an older status_table without ``today``
+        res = fn(db, list(finding_ids))
+    out: dict[str, dict[str, str]] = {}
+    if isinstance(res, pd.DataFrame):
+        recs = res.to_dict("records")
+    elif isinstance(res, Mapping):
+        recs = [{"finding_id": k, **(v if isinstance(v, Mapping) else {"status": v})} for k, v in res.items()]
+    else:
+        recs = list(res or [])
+    for r in recs:
+        fid = str(r.get("finding_id", ""))
+        if not fid:
+            continue
+        dl = r.get("deadline", r.get("due", r.get("due_date", "")))
+        out[fid] = {
+            "status": _clean(r.get("status")) or "open",
+            "owner": _clean(r.get("owner", r.get("assignee", ""))),
+            "deadline": _clean(dl)[:10],
+            "notes": _clean(r.get("note", r.get("notes", ""))),
+        }
+    return out
+
+
+def _clean(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, (_dt.date, pd.Timestamp)):
+        return v.isoformat()[:10]
+    s = str(v)
+    return "" if s in ("nan", "NaT", "None") else s
+
+
+def worklist_rows(findings: pd.DataFrame, lang: str, date: _dt.date,
+                  statuses: Mapping[str, Mapping[str, str]] | None = None) -> list[dict[str, Any]]:
+    """One row per finding: by severity, then region rank (``rank`` column when given), then score."""
+    statuses = statuses or {}
+    rows = []
+    f = findings.copy()
+    f["_sev"] = f["severity"].map(SEVERITY_ORDER).fillna(len(SEVERITY_ORDER))
+    f["_rank"] = pd.to_numeric(f["rank"], errors="coerce").fillna(1e9) if "rank" in f.columns else 0
+    f["_score"] = -pd.to_numeric(f["score"], errors="coerce").fillna(0)
+    f = f.sort_values(["_sev", "_rank", "_score", "finding_id"], kind="mergesort")
+    for rec in f.to_dict("records"):
+        fid = str(rec["finding_id"])
+        st = statuses.get(fid, {})
+        status = st.get("status") or "open"
+        owner = st.get("owner") or ""
+        deadline = st.get("deadline") or ""
+        source = "register" if deadline else ""
+        if not deadline:
+            pre = stress_deadline(rec.get("evidence") or {})
+            if pre is not None:
+                deadline, year = pre
+                source = t("deadline_stress", lang, year=year)
+        elif source:
+            source = t("deadline_register", lang)
+        overdue = False
+        if deadline and status not in DONE_STATUSES:
+            try:
+                overdue = _dt.date.fromisoformat(deadline[:10]) < date
+            except ValueError:
+                overdue = False
+        q = rec.get("q_value")
+        rows.append({
+            "finding_id": fid,
+            "severity": str(rec.get("severity") or ""),
+            "region_code": str(rec.get("region_code") or ""),
+            "region_name": str(rec.get("region_name") or ""),
+            "indicator": indicator_label(rec.get("indicator"), lang),
+            "period": period_text(rec.get("period_start"), rec.get("period_end")),
+            "detector": str(rec.get("detector") or ""),
+            "family": family_label(str(rec.get("family") or ""), lang),
+            "q_value": float(q) if q is not None and not (isinstance(q, float) and math.isnan(q)) else None,
+            "score": float(rec.get("score")) if _finite(rec.get("score")) else None,
+            "summary": summary_text(rec, lang),
+            "what_to_check": what_to_check(rec, lang),
+            "status": status,
+            "owner": owner,
+            "deadline": deadline,
+            "deadline_source": source,
+            "overdue": overdue,
+            "notes": st.get("notes") or "",
+        })
+    return rows
+
+
+def _finite(v: Any) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+# --- charts of a region ------------------------------------------------------------------------
+
+@dataclass
+class Chart:
+    """One chart of a region section: SVG text and its caption."""
+
+    kind: str
+    svg: str
+    caption: str
+    finding_ids: list[str] = field(default_factory=list)
+
+
+def _flagged(sub: pd.DataFrame) -> pd.DataFrame:
+    """The findings that mark a chart: high, medium and low ones (all of them when there are none)."""
+    keep = sub[sub["severity"].isin(["high", "medium", "low"])]
+    return keep if len(keep) else sub
+
+
+def _ranges(sub: pd.DataFrame) -> list[tuple[float, float]]:
+    sub = _flagged(sub)
+    out = []
+    for a, b in zip(sub["period_start"], sub["period_end"]):
+        xa, xb = charts.period_x(a), charts.period_x(b or a)
+        if xa is not None:
+            out.append((xa, xb if xb is not None else xa))
+    return sorted(set(out))
+
+
+def _breaks(sub: pd.DataFrame) -> list[float]:
+    sub = _flagged(sub)
+    out = []
+    for rec in sub.to_dict("records"):
+        ev = rec.get("evidence") or {}
+        b = None
+        for key in ("break_period", "break_year", "break"):
+            if ev.get(key) is not None:
+                b = charts.period_x(ev.get(key))
+                break
+        if b is None and "shift" in str(rec.get("kind", "")):
+            b = charts.period_x(rec.get("period_start"))
+        if b is not None:
+            out.append(b)
+    return out
+
+
+def _first(sub: pd.DataFrame, *keys: str) -> Any:
+    for ev in sub["evidence"]:
+        if isinstance(ev, Mapping):
+            for k in keys:
+                v = ev.get(k)
+                if v:
+                    return v
+    return None
+
+
+def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
+                  panel_series=None) -> list[Chart]:
+    """Charts of one region's findings (``fr``: that region's rows, best first).
+
+    ``panel_series(indicator) -> {year: value}`` supplies series the evidence lacks.
+    """
+    out: list[Chart] = []
+    if not len(fr):
+        return out
+    fam = fr["family"].astype(str)
+    is_digit = fr["evidence"].map(lambda e: isinstance(e, Mapping) and isinstance(e.get("digits"), list))
+    is_traj = fr["evidence"].map(lambda e: isinstance(e, Mapping) and bool(
+        e.get("fan") or e.get("projection") or _grade_lines(e)))
+    is_debt = fam.eq("debt") & is_traj
+    # 1. time series per indicator (not digit tests, not debt ratios with lines or projections)
+    ts = fr[~is_digit & ~is_debt & ~fr["indicator"].isin(["*", ""])]
+    for ind in list(dict.fromkeys(ts["indicator"]))[:MAX_SERIES_CHARTS]:
+        sub = ts[ts["indicator"] == ind]
+        series = _first(sub, "series") or (panel_series(ind) if panel_series else None)
+        lab = indicator_label(ind, lang)
+        svg = charts.time_series(series, lang=lang, title=t("ch_series", lang, indicator=lab),
+                                 flagged=_ranges(sub), breaks=_breaks(sub),
+                                 expected=_first(sub, "expected", "fitted", "counterfactual"))
+        if svg:
+            out.append(Chart("series", svg, t("ch_series_caption", lang, indicator=lab, region=region_name),
+                             list(sub["finding_id"])))
+    # 2. proxy comparisons
+    n = 0
+    seen = set()
+    for rec in fr[~is_digit].to_dict("records"):
+        ev = rec.get("evidence") or {}
+        if n >= MAX_PROXY_CHARTS:
+            break
+        if isinstance(ev.get("reported_growth"), Mapping) and (ev.get("proxy_growth") or ev.get("implied_growth")):
+            ind = str(rec["indicator"])
+            if (ind, "growth") in seen:
+                continue
+            seen.add((ind, "growth"))
+            lab = indicator_label(ind, lang)
+            prox = ev.get("proxy_growth") if isinstance(ev.get("proxy_growth"), Mapping) else {}
+            prox = {indicator_label(k, lang): v for k, v in prox.items() if isinstance(v, Mapping)}
+            run = ev.get("run_years")
+            flagged = _ranges(fr[fr["finding_id"] == rec["finding_id"]])
+            if isinstance(run, list) and run:
+                xs = [charts.period_x(v) for v in run]
+                xs = [x for x in xs if x is not None]
+                flagged = [(min(xs), max(xs))] if xs else flagged
+            svg = charts.growth_comparison(ev["reported_growth"], lang=lang, implied=ev.get("implied_growth"),
+                                           proxies=prox, flagged=flagged, reported_label=lab,
+                                           implied_label=t("ch_implied", lang),
+                                           title=t("ch_growth_title", lang, indicator=lab))
+            if svg:
+                sep = "、" if lang == "zh" else ", "
+                out.append(Chart("proxy", svg, t("ch_growth_caption", lang, indicator=lab, region=region_name,
+                                                 proxies=sep.join(prox) or "–"), [rec["finding_id"]]))
+                n += 1
+            continue
+        proxy = ev.get("proxy") or ev.get("proxy_indicator")
+        pser = ev.get("proxy_series")
+        if not proxy and not pser:
+            continue
+        proxy = str(proxy or "proxy")
+        key = (rec["indicator"], proxy)
+        if key in seen:
+            continue
+        seen.add(key)
+        ind = str(rec["indicator"])
+        series = ev.get("series") or (panel_series(ind) if panel_series else None)
+        if not isinstance(pser, Mapping) and panel_series:
+            pser = panel_series(proxy)
+        lab, plab = indicator_label(ind, lang), indicator_label(proxy, lang)
+        sub = fr[(fr["indicator"] == ind)]
+        res = charts.proxy_comparison(series, pser, lang=lang, label=lab, proxy_label=plab, flagged=_ranges(sub),
+                                      title=t("ch_proxy", lang, indicator=lab, proxy=plab))
+        if res:
+            svg, base = res
+            out.append(Chart("proxy", svg, t("ch_proxy_caption", lang, indicator=lab, proxy=plab, region=region_name,
+                                             base=base), [rec["finding_id"]]))
+            n += 1
+    # 3. digit charts
+    for rec in fr[is_digit].head(MAX_DIGIT_CHARTS).to_dict("records"):
+        ev = rec["evidence"]
+        test = str(ev.get("test") or rec.get("kind") or rec.get("detector"))
+        expn = str(ev.get("expectation") or ev.get("expected_distribution") or "")
+        if not expn:
+            expn = "uniform" if any(k in test for k in ("last", "second-order", "uniform")) else "benford"
+        exp_label = t(expn, lang) if expn in ("benford", "uniform") else expn
+        nn = ev.get("n")
+        svg = charts.digit_chart(ev["digits"], int(nn) if _finite(nn) else None, lang=lang,
+                                 title=t("ch_digits", lang, test=test), expected_name=exp_label)
+        if svg:
+            n_txt = str(int(nn)) if _finite(nn) else "?"
+            out.append(Chart("digits", svg, t("ch_digits_caption", lang, region=region_name, n=n_txt,
+                                              expected=exp_label), [rec["finding_id"]]))
+    # 4. debt trajectories
+    n = 0
+    seen = set()
+    for rec in fr[is_debt & ~is_digit].to_dict("records"):
+        if n >= MAX_DEBT_CHARTS:
+            break
+        ev = rec.get("evidence") or {}
+        ind = str(ev.get("ratio") or rec["indicator"])
+        if ind in seen:
+            continue
+        proj = ev.get("projection") if isinstance(ev.get("projection"), Mapping) else {}
+        fan = _fan(ev.get("fan"), proj.get("start_year"))
+        hist = ev.get("series") if isinstance(ev.get("series"), Mapping) else None
+        grade = _grade_lines(ev)
+        if not hist and not fan:
+            continue
+        if not fan and not grade and not proj.get("paths"):
+            continue  # a debt series with no line, fan or projection: the time-series chart covers it
+        seen.add(ind)
+        lab = indicator_label(ind, lang)
+        scen = ev.get("scenarios") if isinstance(ev.get("scenarios"), Mapping) else proj.get("paths")
+        scen = _pick_scenarios(scen, proj, lang) if isinstance(scen, Mapping) else None
+        cross = _flat_crossing(ev.get("crossing_years"))
+        svg = charts.debt_trajectory(hist, lang=lang, title=t("ch_debt", lang, indicator=lab), grade_lines=grade,
+                                     fan=fan, scenarios=scen, crossing=cross)
+        if svg:
+            ctext = ", ".join(f"{k} {v}" for k, v in sorted(cross.items(), key=lambda kv: (str(kv[1]), kv[0])))[:200]
+            cap = t("ch_debt_caption", lang, indicator=lab, region=region_name,
+                    crossing=t("ch_crossing", lang, text=ctext) if ctext else "")
+            out.append(Chart("debt", svg, cap, [rec["finding_id"]]))
+            n += 1
+    return out
+
+
+#: Scenario paths drawn on a debt chart besides the baseline (the rest are in the evidence).
+MAX_SCENARIOS = 4
+
+
+def _pick_scenarios(paths: Mapping[str, Any], proj: Mapping[str, Any], lang: str) -> dict:
+    """The baseline and the most severe scenarios (highest end value), joined to the last observed
+    point so the lines start where the history ends."""
+    ok = {str(k): v for k, v in paths.items() if isinstance(v, Mapping) and v}
+    if not ok:
+        return {}
+
+    def end(v: Mapping) -> float:
+        pts = charts.as_points(v)
+        return pts[-1][1] if pts else float("-inf")
+
+    names = (["baseline"] if "baseline" in ok else []) + sorted((k for k in ok if k != "baseline"),
+                                                                 key=lambda k: (-end(ok[k]), k))
+    keep = names[:MAX_SCENARIOS]
+    start = proj.get("start_year")
+    start_v = proj.get("start_value")
+    try:
+        from detect.debt.stress import SCENARIO_ZH
+    except ImportError:
+        SCENARIO_ZH = {}
+    out = {}
+    for k in keep:
+        v = dict(ok[k])
+        if start is not None and start_v is not None and str(start) not in v:
+            v[str(start)] = start_v
+        out[SCENARIO_ZH.get(k, k) if lang == "zh" else k] = v
+    return out
+
+
+def _grade_lines(ev: Mapping[str, Any]) -> dict[str, float] | None:
+    """Warning and grade lines from ``grade_lines`` / ``lines`` ({label: value}), ``cutoffs``
+    (grade cut-offs) or ``line`` (one warning line)."""
+    for key in ("grade_lines", "lines"):
+        v = ev.get(key)
+        if isinstance(v, Mapping) and v:
+            return {str(k): x for k, x in v.items() if _finite(x)}
+    cut = ev.get("cutoffs")
+    if isinstance(cut, Mapping) and cut:
+        return {f"{100 * float(x):.0f}%": float(x) for x in cut.values() if _finite(x)}
+    line = ev.get("line")
+    if _finite(line):
+        return {f"{100 * float(line):.0f}%": float(line)}
+    return None
+
+
+def _flat_crossing(cy: Any) -> dict[str, Any]:
+    """``{scenario: {line: year}}`` or ``{scenario: year}`` -> ``{"scenario line": year}`` for the
+    baseline (or, without one, every scenario's earliest line), years only."""
+    if not isinstance(cy, Mapping):
+        return {}
+    out: dict[str, Any] = {}
+    pool = {k: v for k, v in cy.items() if str(k) == "baseline"} or cy
+    for sc, v in pool.items():
+        if isinstance(v, Mapping):
+            for line, y in v.items():
+                if y is not None and charts.period_x(y) is not None:
+                    out[f"{sc} {line}"] = y
+        elif v is not None and charts.period_x(v) is not None:
+            out[str(sc)] = v
+    return out
+
+
+def _fan(fan: Any, start_year: Any = None) -> dict[Any, list[float]] | None:
+    """Fan chart data as ``{period: [low, median, high]}`` from that form, from
+    ``{"years": [...], "p5": [...], "p50": [...], "p95": [...]}``, or from percentile lists only
+    (``{"p5": [...], "p50": [...], "p95": [...]}`` for the years after ``start_year``)."""
+    if not isinstance(fan, Mapping) or not fan:
+        return None
+    pk = {}
+    for k, v in fan.items():
+        m = re.fullmatch(r"p(\d+(?:\.\d+)?)", str(k))
+        if m and isinstance(v, (list, tuple)):
+            pk[float(m.group(1))] = v
+    if pk and "years" not in fan and _finite(start_year):
+        lo, hi = pk[min(pk)], pk[max(pk)]
+        mid = pk.get(50.0, [float("nan")] * len(lo))
+        y0 = int(float(start_year))
+        return {y0 + 1 + i: [a, m, b] for i, (a, m, b) in enumerate(zip(lo, mid, hi))}
+    if "years" in fan or "periods" in fan:
+        ys = fan.get("years") or fan.get("periods") or []
+        lo = fan.get("p5") or fan.get("p05") or fan.get("lo") or []
+        mid = fan.get("p50") or fan.get("median") or [float("nan")] * len(ys)
+        hi = fan.get("p95") or fan.get("hi") or []
+        if len(lo) == len(ys) == len(hi):
+            return {y: [a, m, b] for y, a, m, b in zip(ys, lo, mid, hi)}
+        return None
+    out = {}
+    for k, v in fan.items():
+        if isinstance(v, Mapping):
+            out[k] = [v.get("p5", v.get("p05")), v.get("p50", v.get("median")), v.get("p95")]
+        elif isinstance(v, (list, tuple)):
+            out[k] = list(v)
+    return out or None

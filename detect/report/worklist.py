@@ -1,0 +1,192 @@
+"""The Excel worklist (问题清单): one row per finding for reviewers to act on.
+
+Filters on every column, a frozen header, a status drop-down (data validation with the follow-up
+register's statuses), columns for owner, deadline and notes, overdue deadlines in red. Every text
+cell goes through :func:`detect.findings.neutralise` (no formula injection from a region name or a
+summary). Content is deterministic: workbook properties carry the report date, and the zip entries
+a fixed timestamp, so the same run and date give the same bytes.
+
+The first row holds the column labels in the report language; :data:`COLUMNS` gives the stable keys
+(``finding_id``, ``status``, ``owner``, ``deadline``, ``notes`` …) and :func:`read_worklist` maps
+either language's labels back to them, for importing a worklist edited by reviewers.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from detect.exceptions import InputError
+from detect.findings import neutralise
+from detect.report.i18n import LABELS, severity_label, status_label, t
+
+#: Worklist columns: (key, label key, width in characters).
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("finding_id", "wl_id", 15),
+    ("severity", "wl_severity", 8),
+    ("region_code", "wl_region_code", 10),
+    ("region_name", "wl_region", 14),
+    ("indicator", "wl_indicator", 16),
+    ("period", "wl_period", 11),
+    ("detector", "wl_detector", 16),
+    ("q_value", "wl_q", 9),
+    ("summary", "wl_evidence", 70),
+    ("what_to_check", "wl_check", 45),
+    ("status", "wl_status", 14),
+    ("owner", "wl_owner", 12),
+    ("deadline", "wl_deadline", 12),
+    ("deadline_source", "wl_deadline_source", 18),
+    ("notes", "wl_notes", 30),
+)
+#: Statuses of the follow-up register, in the order of the loop (the drop-down's values).
+STATUSES: tuple[str, ...] = ("open", "assigned", "under_review", "confirmed", "dismissed", "rectification_due",
+                             "rectified", "closed")
+
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def build_workbook(rows: Sequence[dict[str, Any]], lang: str, date: _dt.date):
+    """An openpyxl Workbook of the worklist rows (see :func:`detect.report.content.worklist_rows`)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = t("worklist", lang)
+    head_fill = PatternFill("solid", fgColor="1F4E79")
+    head_font = Font(bold=True, color="FFFFFF")
+    for j, (key, lab, width) in enumerate(COLUMNS, start=1):
+        c = ws.cell(row=1, column=j, value=t(lab, lang))
+        c.fill, c.font = head_fill, head_font
+        c.alignment = Alignment(vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(j)].width = width
+    sev_fill = {"high": "FADBD8", "medium": "FDEBD0", "low": "FCF3CF", "info": "EAEDED"}
+    overdue_fill = PatternFill("solid", fgColor="F5B7B1")
+    overdue_font = Font(bold=True, color="78281F")
+    wrap = Alignment(vertical="top", wrap_text=True)
+    status_col = next(i for i, c in enumerate(COLUMNS, 1) if c[0] == "status")
+    deadline_col = next(i for i, c in enumerate(COLUMNS, 1) if c[0] == "deadline")
+    sev_col = next(i for i, c in enumerate(COLUMNS, 1) if c[0] == "severity")
+    for i, r in enumerate(rows, start=2):
+        for j, (key, _, _) in enumerate(COLUMNS, start=1):
+            v = r.get(key, "")
+            if key == "severity":
+                v = severity_label(str(v), lang)
+            elif key == "status":
+                v = status_label(str(v), lang)
+            elif key == "q_value":
+                v = None if v is None else float(v)
+            elif key == "notes":
+                v = r.get("notes", "")
+            cell = ws.cell(row=i, column=j, value=neutralise(v) if isinstance(v, str) else v)
+            cell.alignment = wrap
+        ws.cell(row=i, column=sev_col).fill = PatternFill("solid", fgColor=sev_fill.get(r.get("severity"), "FFFFFF"))
+        if r.get("overdue"):
+            for col in (deadline_col, status_col):
+                ws.cell(row=i, column=col).fill = overdue_fill
+                ws.cell(row=i, column=col).font = overdue_font
+    last = max(len(rows) + 1, 2)
+    ws.freeze_panes = "B2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{last}"
+    letter = get_column_letter(status_col)
+    dv = DataValidation(type="list", formula1='"' + ",".join(status_label(s, lang) for s in STATUSES) + '"',
+                        allow_blank=True, showDropDown=False)
+    dv.error = t("wl_status", lang)
+    dv.errorTitle = t("wl_status", lang)
+    dv.add(f"{letter}2:{letter}{max(last, 1000)}")
+    ws.add_data_validation(dv)
+    dl = get_column_letter(deadline_col)
+    dvd = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
+    dvd.add(f"{dl}2:{dl}{max(last, 1000)}")
+    ws.add_data_validation(dvd)
+    stamp = _dt.datetime(date.year, date.month, date.day)
+    wb.properties.creator = "detect"
+    wb.properties.lastModifiedBy = "detect"
+    wb.properties.title = t("worklist", lang)
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    return wb
+
+
+def _stable_zip(data: bytes, stamp: _dt.datetime) -> bytes:
+    """Rewrite an xlsx (zip) with fixed entry timestamps and the core-properties modified date pinned
+    (openpyxl sets it to the current time on save)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = body.decode("utf-8")
+                text = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rf"\g<1>{iso}\g<2>", text)
+                text = re.sub(r"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)", rf"\g<1>{iso}\g<2>", text)
+                body = text.encode("utf-8")
+            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            dst.writestr(zi, body, compresslevel=6)
+    return out.getvalue()
+
+
+def write_worklist(rows: Sequence[dict[str, Any]], path: str | Path, lang: str, date: _dt.date) -> Path:
+    """Write ``worklist.xlsx``; same rows, language and date give the same bytes."""
+    wb = build_workbook(rows, lang, date)
+    buf = io.BytesIO()
+    wb.save(buf)
+    stamp = _dt.datetime(date.year, date.month, date.day)
+    path = Path(path)
+    path.write_bytes(_stable_zip(buf.getvalue(), stamp))
+    return path
+
+
+def read_worklist(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a worklist (possibly edited by reviewers) keyed by :data:`COLUMNS` keys.
+
+    Header labels in either language are recognised; statuses shown in Chinese or English are
+    mapped back to the register's names (``已分派`` -> ``assigned``).
+
+    Raises
+    ------
+    InputError
+        When the file cannot be opened or has no ``finding_id`` column.
+    """
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a bad file
+        raise InputError(f"cannot read worklist {path}: {exc}") from None
+    ws = wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header = next(it, None) or ()
+    by_label = {}
+    for key, lab, _ in COLUMNS:
+        en, zh = LABELS[lab]
+        by_label[en] = by_label[zh] = by_label[key] = key
+    keys = [by_label.get(str(h).strip()) if h is not None else None for h in header]
+    if "finding_id" not in keys:
+        raise InputError(f"{path} has no finding id column (expected a header {LABELS['wl_id'][0]!r} or "
+                         f"{LABELS['wl_id'][1]!r})")
+    status_back = {}
+    for s in STATUSES:
+        en, zh = LABELS[f"st_{s}"]
+        status_back[en] = status_back[zh] = status_back[s] = s
+    out = []
+    for row in it:
+        rec = {k: v for k, v in zip(keys, row) if k}
+        if not rec.get("finding_id"):
+            continue
+        if isinstance(rec.get("status"), str):
+            rec["status"] = status_back.get(rec["status"].strip(), rec["status"].strip())
+        if isinstance(rec.get("deadline"), _dt.datetime):
+            rec["deadline"] = rec["deadline"].date().isoformat()
+        out.append(rec)
+    wb.close()
+    return out

@@ -1,0 +1,216 @@
+"""The rendered report: pages, fonts, text, charts, escaping, determinism (tests/report for detect/report)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pypdf = pytest.importorskip("pypdf")
+
+from report_fixtures import HOSTILE, PROVINCES, make_run  # noqa: E402
+
+
+def _pages_png(pdf: Path, scale: float = 0.6):
+    """Render every page with PDFium (pypdfium2) to RGB arrays."""
+    pdfium = pytest.importorskip("pypdfium2")
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        return [np.asarray(doc[i].render(scale=scale).to_pil().convert("RGB")) for i in range(len(doc))]
+    finally:
+        doc.close()
+
+
+def _fonts(reader):
+    """Every font dictionary used by the pages, including those inside form XObjects."""
+    seen = {}
+
+    def walk(res):
+        if res is None:
+            return
+        res = res.get_object()
+        for f in (res.get("/Font") or {}).values():
+            f = f.get_object()
+            seen[id(f)] = f
+        for xo in (res.get("/XObject") or {}).values():
+            xo = xo.get_object()
+            if xo.get("/Subtype") == "/Form":
+                walk(xo.get("/Resources"))
+
+    for page in reader.pages:
+        walk(page.get("/Resources"))
+    return list(seen.values())
+
+
+def _embedded(font) -> bool:
+    if font.get("/Subtype") == "/Type3":  # glyphs are drawn by the font's own procedures
+        return True
+    if font.get("/Subtype") == "/Type0":
+        font = font["/DescendantFonts"][0].get_object()
+    desc = font.get("/FontDescriptor")
+    if desc is None:
+        return False
+    desc = desc.get_object()
+    return any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def _path_ops(reader, page) -> int:
+    """Number of path-construction operators (line, curve) drawn on a page, forms included."""
+    from pypdf.generic import ContentStream
+
+    n = 0
+    content = page.get_contents()
+    ops = content.operations if content is not None else []
+    n += sum(1 for _, op in ops if op in (b"l", b"c", b"v", b"y"))
+    xo = (page.get("/Resources") or {}).get("/XObject") or {}
+    for x in xo.values():
+        x = x.get_object()
+        if x.get("/Subtype") == "/Form":
+            n += sum(1 for _, op in ContentStream(x, reader).operations if op in (b"l", b"c", b"v", b"y"))
+    return n
+
+
+def _outline_titles(reader) -> list[str]:
+    out = []
+
+    def walk(items):
+        for it in items:
+            if isinstance(it, list):
+                walk(it)
+            else:
+                out.append(str(it.title))
+
+    walk(reader.outline)
+    return out
+
+
+def test_render_writes_pdf_and_xlsx(rendered):
+    assert rendered["pdf"].is_file() and rendered["pdf"].read_bytes()[:5] == b"%PDF-"
+    assert rendered["xlsx"].is_file() and zipfile.is_zipfile(rendered["xlsx"])
+
+
+def test_page_count_and_structure(rendered, run_dir):
+    reader = pypdf.PdfReader(rendered["pdf"])
+    pages = _pages_png(rendered["pdf"])
+    assert len(pages) == len(reader.pages)
+    titles = _outline_titles(reader)
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    top_n = manifest["parameters"]["top_regions"]
+    region_sections = [t for t in titles if t.startswith("2.") and "（" in t]
+    assert len(region_sections) == top_n
+    for must in ("1 摘要", "2 重点地区", "3 问题清单", "4 附录A：方法", "5 附录B：数据"):
+        assert must in titles
+    # cover + contents + summary + one page or more per region + worklist + two appendices
+    assert len(reader.pages) >= 3 + top_n + 3
+    for img in pages:  # no blank page
+        assert img.std() > 2
+
+
+def test_every_font_embedded(rendered):
+    reader = pypdf.PdfReader(rendered["pdf"])
+    fonts = _fonts(reader)
+    assert fonts
+    for f in fonts:
+        assert _embedded(f), f"font {f.get('/BaseFont')} is not embedded"
+    assert any("NotoSansCJK" in str(f.get("/BaseFont")) for f in fonts)
+
+
+def test_chinese_text_extractable(rendered):
+    reader = pypdf.PdfReader(rendered["pdf"])
+    text = "".join(p.extract_text() for p in reader.pages)
+    for s in ("风险", "问题清单", "辽宁省", "核查要点", "原假设"):
+        assert s in text
+
+
+def test_charts_on_region_pages(rendered):
+    reader = pypdf.PdfReader(rendered["pdf"])
+    by_page = [p.extract_text() for p in reader.pages]
+    cover = _path_ops(reader, reader.pages[0])
+    # the section of the top region (辽宁省, planted) spans pages that draw several charts
+    start = next(i for i, t in enumerate(by_page) if "辽宁省（160000）" in t and "风险排名" in t)
+    ops = sum(_path_ops(reader, reader.pages[i]) for i in range(start, start + 3))
+    assert cover < 50 < 500 < ops
+    figs = sum(t.count("图 ") for t in by_page)
+    assert figs >= 6  # ranked chart, series, proxy, digit and debt charts
+
+
+def test_english_report(run_dir, tmp_path):
+    from detect.report import render_run
+
+    d = tmp_path / "run"
+    shutil.copytree(run_dir, d)
+    for f in ("report.pdf", "worklist.xlsx"):
+        (d / f).unlink(missing_ok=True)
+    paths = render_run(d, lang="en", date="2026-01-15")
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(paths["pdf"]).pages)
+    for s in ("Executive summary", "Worklist", "Null hypothesis", "What to check", "辽宁省"):
+        assert s in text
+    assert "问题清单" not in text
+
+
+def test_determinism_two_renders(run_dir, tmp_path):
+    from detect.report import render_run
+
+    outs = []
+    for k in range(2):
+        d = tmp_path / f"copy{k}"
+        shutil.copytree(run_dir, d)
+        outs.append(render_run(d, date="2026-01-15"))
+    assert outs[0]["pdf"].read_bytes() == outs[1]["pdf"].read_bytes()
+    assert outs[0]["xlsx"].read_bytes() == outs[1]["xlsx"].read_bytes()
+    from openpyxl import load_workbook
+
+    vals = [[tuple(r) for r in load_workbook(o["xlsx"]).active.iter_rows(values_only=True)] for o in outs]
+    assert vals[0] == vals[1] and len(vals[0]) > 1
+
+
+def test_hostile_region_names_escaped(tmp_path):
+    """Typst markup characters in region names are shown literally and cannot break the document."""
+    from detect.report import render_run
+
+    names = list(PROVINCES)
+    names[5] = HOSTILE            # the planted region: gets a section of its own
+    names[1] = "= 标题注入"         # '=' at the start would be a heading in markup
+    names[2] = "=HYPERLINK(\"http://x\")"  # formula injection in the worklist
+    run = make_run(tmp_path, names=names, extra=True)
+    paths = render_run(run, date="2026-01-15")
+    reader = pypdf.PdfReader(paths["pdf"])
+    text = "".join(p.extract_text() for p in reader.pages)
+    compact = text.replace(" ", "").replace("\n", "")
+    assert HOSTILE.replace(" ", "") in compact
+    assert "=标题注入" in compact
+    assert not any(t.startswith("标题注入") for t in _outline_titles(reader))
+    from openpyxl import load_workbook
+
+    cells = [c for row in load_workbook(paths["xlsx"]).active.iter_rows(values_only=True) for c in row
+             if isinstance(c, str)]
+    assert not any(c.startswith("=") for c in cells)
+    assert "'=HYPERLINK(\"http://x\")" in cells
+
+
+def test_report_from_run_dir_without_panel(run_dir, tmp_path):
+    """panel.parquet is optional: charts then come from the evidence alone."""
+    from detect.report import render_run
+
+    d = tmp_path / "nopanel"
+    shutil.copytree(run_dir, d)
+    (d / "panel.parquet").unlink()
+    paths = render_run(d, date="2026-01-15")
+    assert len(pypdf.PdfReader(paths["pdf"]).pages) >= 5
+
+
+def test_empty_run_renders(tmp_path):
+    """A run without findings still gives a report that says so."""
+    from detect.report import render_run
+
+    run = make_run(tmp_path, extra=False, n_years=2)  # 2 years: too short for most tests
+    (run / "findings.csv").write_text((run / "findings.csv").read_text(encoding="utf-8").splitlines()[0] + "\n",
+                                      encoding="utf-8")
+    (run / "evidence.jsonl").write_text("", encoding="utf-8")
+    paths = render_run(run, date="2026-01-15", lang="en")
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(paths["pdf"]).pages)
+    assert "No findings" in text
