@@ -21,6 +21,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "detect.cli_run",
     "detect.digits.cli",
     "detect.review.cli",
+    "detect.report.cli",
 )
 
 
