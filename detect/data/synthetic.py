@@ -286,7 +286,7 @@ def generate(seed: int = DEFAULT_SEED, n_provinces: int = 8, n_prefectures: int 
     debt_mult = np.ones((P, T))
     pm_rep = pm25.copy()
     truth_rows: list[tuple] = []
-    measured: dict[int, float] = {}
+    measured: dict[tuple[str, int], float] = {}  # (kind, region) -> effect size measured
     if plant:
         _plant_growth(plan, effect, years, yi, g_true, target, g_rep, level, measured)
         ri_years = {}
@@ -393,13 +393,14 @@ def generate(seed: int = DEFAULT_SEED, n_provinces: int = 8, n_prefectures: int 
                                round(e / 100, 4), msg))
         for r, (s, L) in plan["smoothed_growth"].items():
             truth_rows.append((pref_codes[r], name[r], "gdp_real_growth", s, s + L - 1, "smoothed_growth",
-                               round(measured[r], 3),
+                               round(measured["smoothed_growth", r], 3),
                                f"Reported real growth replaced by a smooth path in {s}-{s + L - 1}: "
-                               f"{measured[r]:.0%} of its year-to-year variability removed."))
+                               f"{measured['smoothed_growth', r]:.0%} of its year-to-year variability removed."))
         for r, (s, L, _, _) in plan["target_bunching"].items():
             truth_rows.append((pref_codes[r], name[r], "gdp_real_growth", s, s + L - 1, "target_bunching",
-                               round(measured[-1 - r], 3),
-                               f"Reported real growth set to the target plus 0.0-0.3 pp in {measured[-1 - r]:.0%} "
+                               round(measured["target_bunching", r], 3),
+                               "Reported real growth set to the target plus 0.0-0.3 pp in "
+                               f"{measured['target_bunching', r]:.0%} "
                                f"of the years {s}-{s + L - 1}."))
         for r, (s, L, e) in plan["debt_surge"].items():
             truth_rows.append((pref_codes[r], name[r], "debt_balance", s, s + L - 1, "debt_surge",
@@ -487,13 +488,13 @@ def _plant_growth(plan, effect, years, yi, g_true, target, g_rep, level, measure
         smooth = a + b * x + 0.2 * np.sin(1.7 * x)
         g_rep[r, sl] = g + effect * (smooth - g)
         sd = lambda v: np.std(np.diff(np.round(v * 10) / 10))  # noqa: E731
-        measured[r] = 1 - sd(g_rep[r, sl]) / sd(g)
+        measured["smoothed_growth", r] = 1 - sd(g_rep[r, sl]) / sd(g)
     for r, (s, L, u, off) in plan["target_bunching"].items():
         hit = np.zeros(T, bool)
         n_hit = int(round(0.85 * min(effect, 1.0) * L))
         hit[yi[s] + np.argsort(u[yi[s]:yi[s] + L])[:n_hit]] = True   # a random n_hit of the window's years
         g_rep[r, hit] = target[r, hit] + off[hit] / 10
-        measured[-1 - r] = float(hit.sum() / L)
+        measured["target_bunching", r] = float(hit.sum() / L)
     # reported level: cumulative ratio of reported to true growth, reset where a correction happened
     ratio = (1 + np.round(g_rep * 10) / 1000) / (1 + np.round(g_true * 10) / 1000)
     ratio[:, 0] = 1.0
