@@ -57,6 +57,29 @@ def reg(tmp_path):
     r.close()
 
 
+@pytest.fixture(scope="session")
+def one_finding_template(tmp_path_factory):
+    """A register file holding one recorded finding, built once; tests get a copy (fast)."""
+    base = tmp_path_factory.mktemp("template")
+    r = Register(base / "template.sqlite", today=TODAY)
+    r.record_run(write_run_dir(base / "run", [finding("110000")]))
+    fid = r.table()["finding_id"].iat[0]
+    r.close()  # checkpoints the WAL into the main file
+    return base / "template.sqlite", fid
+
+
+@pytest.fixture
+def one(one_finding_template, tmp_path):
+    """An open register (a fresh copy) with one open finding: ``(register, finding_id)``."""
+    import shutil
+
+    src, fid = one_finding_template
+    shutil.copyfile(src, tmp_path / "one.sqlite")
+    r = Register(tmp_path / "one.sqlite", today=TODAY)
+    yield r, fid
+    r.close()
+
+
 def path_to(status: str) -> list[str]:
     """Shortest sequence of statuses from open to ``status`` along allowed transitions (BFS)."""
     prev = {"open": None}
@@ -82,6 +105,7 @@ def full_kwargs(target: str) -> dict:
 
 
 def drive(reg: Register, fid: str, status: str, by: str = "Wang") -> None:
-    """Bring a finding from open to ``status`` through allowed transitions."""
-    for s in path_to(status):
-        reg.set_status(fid, s, by=by, **full_kwargs(s))
+    """Bring a finding from open to ``status`` through allowed transitions (one transaction)."""
+    with reg.transaction():
+        for s in path_to(status):
+            reg.set_status(fid, s, by=by, **full_kwargs(s))

@@ -10,7 +10,7 @@ import pytest
 from detect.review.migrations import ALLOWED_TRANSITIONS
 from detect.review.store import STATUSES, TRANSITIONS, TransitionError
 
-from review_helpers import drive, finding, full_kwargs, path_to
+from review_helpers import drive, full_kwargs, path_to
 
 # The workflow of issue 8, written out independently of the code's table.
 EXPECTED_ALLOWED = {
@@ -31,12 +31,6 @@ def test_table_is_the_documented_workflow():
 def test_database_table_matches_code(reg):
     rows = reg.conn.execute("SELECT from_status, to_status, needs FROM allowed_transitions").fetchall()
     assert {tuple(r) for r in rows} == set(ALLOWED_TRANSITIONS)
-
-
-@pytest.fixture
-def one(reg, make_run):
-    reg.record_run(make_run([finding("110000")]))
-    return reg, reg.table()["finding_id"].iat[0]
 
 
 @pytest.mark.parametrize("old, new", PAIRS, ids=[f"{a}->{b}" for a, b in PAIRS])
