@@ -51,6 +51,7 @@ ALLOWED_TRANSITIONS: tuple[tuple[str, str, str], ...] = (
     ("rectified", "closed", ""),
     # Reopening, always with a note saying why (what new fact arrived):
     ("dismissed", "under_review", "note"),         # a dismissal was wrong
+    ("confirmed", "under_review", "note"),         # a confirmation rested on wrong facts
     ("rectified", "rectification_due", "note"),    # the evidence of rectification did not hold
     ("closed", "under_review", "note"),            # a closed problem came back
 )

@@ -12,8 +12,8 @@ The workflow (see ``docs/review.md``)::
 
     open -> assigned -> under_review -> confirmed -> rectification_due -> rectified -> closed
                                      \\-> dismissed (reason required)
-    reopen, each with a note: dismissed -> under_review, rectified -> rectification_due,
-                              closed -> under_review
+    reopen, each with a note: dismissed -> under_review, confirmed -> under_review,
+                              rectified -> rectification_due, closed -> under_review
 
 is enforced here (with messages naming the allowed moves) and again by the database
 (``allowed_transitions`` and triggers, see :mod:`detect.review.migrations`).
@@ -655,8 +655,12 @@ class Register:
             raise InputError(f"{run / 'findings.csv'} has a row without finding_id")
         dets = manifest.get("n_tests") if isinstance(manifest.get("n_tests"), dict) else None
         regions_csv = run / "regions.csv"
-        regions = (set(pd.read_csv(regions_csv, dtype=str, keep_default_na=False)["region_code"])
-                   if regions_csv.is_file() else None)
+        regions = None
+        if regions_csv.is_file():
+            try:
+                regions = set(pd.read_csv(regions_csv, dtype=str, keep_default_na=False)["region_code"])
+            except (KeyError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+                raise InputError(f"cannot read the region list {regions_csv}: {exc}") from None
         records = [self._finding_row(rec) for rec in df.to_dict("records")]
         evidences = {r["finding_id"]: rec.get("evidence") for r, rec in zip(records, df.to_dict("records"))}
         manifest_json = json.dumps(manifest, ensure_ascii=False, sort_keys=True)

@@ -93,6 +93,14 @@ def test_a_run_says_nothing_about_detectors_it_did_not_run_or_regions_it_did_not
     assert reg.get(fid(A))["reproduced_note"].startswith("not reproduced in run")
 
 
+def test_a_run_without_findings_marks_its_scope_not_reproduced(reg, make_run):
+    reg.record_run(make_run([finding(A), finding(B)]))
+    r = reg.record_run(make_run([], regions=[A]))
+    assert (r.n_findings, r.n_gone) == (0, 1)
+    assert reg.get(fid(A))["reproduced_note"] == f"not reproduced in run {r.run_id}"
+    assert reg.get(fid(B))["reproduced_note"] == ""
+
+
 def test_findings_are_refreshed_but_keep_their_status(reg, make_run):
     reg.record_run(make_run([finding(A)]))
     drive(reg, fid(A), "under_review")

@@ -18,7 +18,8 @@ EXPECTED_ALLOWED = {
     ("under_review", "dismissed"), ("confirmed", "rectification_due"), ("rectification_due", "rectified"),
     ("rectified", "closed"),
     # reopen (with a note), docs/review.md
-    ("dismissed", "under_review"), ("rectified", "rectification_due"), ("closed", "under_review"),
+    ("dismissed", "under_review"), ("confirmed", "under_review"), ("rectified", "rectification_due"),
+    ("closed", "under_review"),
 }
 PAIRS = [(a, b) for a, b in itertools.product(STATUSES, STATUSES) if a != b]
 
