@@ -18,8 +18,9 @@ with the largest ``|lambda|`` at the best ``k`` classifies the break (Chen & Liu
 p-value. Every ``lambda`` is invariant to the location and scale of ``g``, so under the null the
 distribution of the maximum depends only on the number of growth rates ``n`` (and on the error
 distribution). It is tabulated once per ``n`` by a parametric bootstrap (``B`` simulated series,
-seeded with ``config.seed``), with Student-t errors whose degrees of freedom are fitted to the
-pooled standardised residuals of the indicator (heavy-tailed figures do not over-flag). Far in the
+seeded with ``config.seed``), with Student-t errors whose degrees of freedom are matched to the
+median tail weight of the indicator's series (heavy-tailed figures do not over-flag; see
+:func:`fit_error_df`). Far in the
 tail, beyond the resolution of ``B`` draws, the p-value is the Bonferroni bound
 ``K * P(|t_{n-3}| > lambda)`` rescaled by its ratio to the table where the table is still precise.
 The search is therefore vectorised over all series at once and costs no per-series resampling.
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from detect._stats import MAD_TO_SD, fmt_p, fmt_pct
+from detect._stats import fmt_p, fmt_pct
 from detect.config import Config, threshold
 from detect.data.aliases import label
 from detect.data.panel import Panel
@@ -162,40 +163,43 @@ def max_stat_p(stat: np.ndarray, n: int, n_candidates: int, table: np.ndarray, m
     return np.where(exceed >= min_exceed, p_table, tail)
 
 
-def _tail_ratio(r: np.ndarray) -> float:
-    """``q_0.95 / q_0.50`` of ``|r|``: a tail-weight measure that a few outliers barely move."""
-    a = np.abs(r[np.isfinite(r)])
-    q50 = np.quantile(a, 0.5)
-    return float(np.quantile(a, 0.95) / q50) if q50 > 0 else float("inf")
+def tail_weight(G: np.ndarray, trend: bool) -> np.ndarray:
+    """Per-series tail weight of the trend-model residuals: ``mean(r^2) / mean(|r|)^2``.
+
+    Scale-free; ``pi / 2`` for normal errors in large samples, larger for heavier tails.
+    """
+    R = G @ _residual_maker(G.shape[1], trend)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (R ** 2).mean(axis=1) / np.abs(R).mean(axis=1) ** 2
 
 
 @lru_cache(maxsize=64)
-def _grid_ratios(n: int, trend: bool, seed: int, draws: int = 800) -> tuple[float, ...]:
-    """Tail ratio of standardised residuals of simulated series of ``n`` growth rates, per df."""
+def _grid_weights(n: int, trend: bool, seed: int, draws: int = 2000) -> tuple[float, ...]:
+    """Median :func:`tail_weight` of simulated series of ``n`` growth rates with t(df) errors, per df."""
     rng = np.random.default_rng([seed, n, int(trend), 7])
     out = []
     for df in _DF_GRID:
         e = rng.standard_normal((draws, n)) if np.isinf(df) else rng.standard_t(df, (draws, n))
-        out.append(_tail_ratio(_std_resid(e, trend).ravel()))
+        out.append(float(np.median(tail_weight(e, trend))))
     return tuple(out)
 
 
-def fit_error_df(resid: np.ndarray, n: int, trend: bool, seed: int = 0) -> float:
-    """Student-t degrees of freedom of the errors, from pooled standardised residuals.
+def fit_error_df(weights: np.ndarray, n: int, trend: bool, seed: int = 0) -> float:
+    """Student-t degrees of freedom of the errors of an indicator's series, on a grid.
 
-    The tail ratio ``q_0.95 / q_0.50`` of ``|residual / robust scale of its series|`` is matched to
-    the same ratio in simulated series of ``n`` growth rates with t(df) errors, for df on a grid;
-    the lightest-tailed df whose ratio reaches the observed one is returned (inf = normal). Quantile
-    matching is used rather than maximum likelihood so that the planted breaks themselves (a few
-    huge residuals) do not make the fitted tails heavy. Fewer than 50 residuals: normal.
+    The median over series of :func:`tail_weight` is matched to its median in simulated series of
+    ``n`` growth rates with t(df) errors; the lightest-tailed df whose median reaches the observed
+    one is returned (inf = normal). The median over series is used so that the minority of series
+    with a real break (whose residuals are heavy-tailed because of it) does not make every series'
+    null heavy-tailed. Fewer than 10 series: normal.
     """
-    r = resid[np.isfinite(resid)]
-    if len(r) < 50:
+    w = weights[np.isfinite(weights)]
+    if len(w) < 10:
         return float("inf")
-    obs = _tail_ratio(r)
-    ratios = _grid_ratios(int(n), bool(trend), int(seed))
-    for df, ratio in zip(reversed(_DF_GRID), reversed(ratios)):
-        if ratio >= obs:
+    obs = float(np.median(w))
+    grid = _grid_weights(int(n), bool(trend), int(seed))
+    for df, gw in zip(reversed(_DF_GRID), reversed(grid)):
+        if gw >= obs:
             return float(df)
     return float(_DF_GRID[0])
 
@@ -255,7 +259,7 @@ def screen(panel: Panel, config: Config, indicators: list[str] | None = None) ->
                 "run_start": start[rows], "statistic": np.abs(t[np.arange(len(rows)), best]),
                 "signed_t": t[np.arange(len(rows)), best], "type": kinds[best], "pos": pos[best],
                 "delta": delta[np.arange(len(rows)), best], "n_candidates": len(kinds),
-                "_resid": list(_std_resid(G, trend)),
+                "_tail": tail_weight(G, trend),
             }).assign(_years=[years] * len(rows), _g=[g[r] for r in rows], _m=[med[r] for r in rows]))
     if not tables:
         return pd.DataFrame(), notes
@@ -266,7 +270,7 @@ def screen(panel: Panel, config: Config, indicators: list[str] | None = None) ->
     for ind, idx in tab.groupby("indicator", sort=True).groups.items():
         sub = tab.loc[idx]
         n_mode = int(sub["n_growth"].mode().iat[0])
-        df_ = fit_error_df(np.concatenate(sub["_resid"].to_list()), n_mode, trend, seed=int(config.seed))
+        df_ = fit_error_df(sub["_tail"].to_numpy(dtype=float), n_mode, trend, seed=int(config.seed))
         tab.loc[idx, "df_null"] = df_
         for n, idn in sub.groupby("n_growth").groups.items():
             table = null_table(int(n), alpha, trend, df_, draws, int(config.seed))
@@ -277,15 +281,7 @@ def screen(panel: Panel, config: Config, indicators: list[str] | None = None) ->
     tab["start_year"] = [int(y[s]) for y, s in zip(tab["_years"], tab["run_start"])]
     tab["end_year"] = tab["start_year"] + tab["n_growth"]
     tab["break_year"] = tab["start_year"] + tab["pos"] + 1
-    return tab.drop(columns="_resid"), notes
-
-
-def _std_resid(G: np.ndarray, trend: bool) -> np.ndarray:
-    """Residuals from the trend model, each series divided by its robust scale."""
-    R = G @ _residual_maker(G.shape[1], trend)
-    scale = np.median(np.abs(R - np.median(R, axis=1, keepdims=True)), axis=1, keepdims=True) * MAD_TO_SD
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(scale > 0, R / scale, np.nan)
+    return tab.drop(columns="_tail"), notes
 
 
 def break_paths(row: pd.Series, values: np.ndarray, alpha: float) -> dict[str, list]:
