@@ -119,27 +119,30 @@ def find_runs(u: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     a = u.to_numpy(dtype=float)
     years = np.asarray(u.columns, dtype=int)
-    sign = np.sign(np.where(np.isfinite(a), a, 0.0))
     nr, ny = a.shape
+    sign = np.sign(np.where(np.isfinite(a), a, 0.0))
     flat_sign = sign.ravel()
-    # a new run starts where the sign changes, at each region's first year, or after a gap
+    # a new run starts where the sign changes or at each region's first year (a gap has sign 0)
     prev = np.concatenate([np.zeros((nr, 1)), sign[:, :-1]], axis=1).ravel()
     new = (flat_sign != prev) | (np.tile(np.arange(ny), nr) == 0)
-    run_id = np.cumsum(new) - 1
-    keep = flat_sign != 0
-    if not keep.any():
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], nr * ny) - 1
+    keep = flat_sign[starts] != 0
+    starts, ends = starts[keep], ends[keep]
+    if len(starts) == 0:
         return pd.DataFrame(columns=cols)
-    rid = run_id[keep]
-    vals = a.ravel()[keep]
-    yr = np.tile(years, nr)[keep]
-    reg = np.repeat(np.asarray(u.index), ny)[keep]
-    df = pd.DataFrame({"rid": rid, "region_code": reg, "sign": flat_sign[keep].astype(int), "year": yr,
-                       "v": vals, "v2": vals * vals})
-    g = df.groupby("rid", sort=True)
-    out = g.agg(region_code=("region_code", "first"), sign=("sign", "first"), start=("year", "min"),
-                end=("year", "max"), k=("year", "size"), sum=("v", "sum"), sum_sq=("v2", "sum"))
-    out["years"] = g["year"].agg(list)
-    return out.reset_index(drop=True)[cols]
+    vals = np.where(np.isfinite(a), a, 0.0).ravel()
+    c1 = np.concatenate([[0.0], np.cumsum(vals)])
+    c2 = np.concatenate([[0.0], np.cumsum(vals * vals)])
+    col0, col1 = starts % ny, ends % ny
+    out = pd.DataFrame({
+        "region_code": np.asarray(u.index)[starts // ny],
+        "sign": flat_sign[starts].astype(int),
+        "start": years[col0], "end": years[col1], "k": ends - starts + 1,
+        "sum": c1[ends + 1] - c1[starts], "sum_sq": c2[ends + 1] - c2[starts],
+    })
+    out["years"] = [years[i:j + 1].tolist() for i, j in zip(col0, col1)]
+    return out[cols]
 
 
 def _k_hn(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -262,3 +265,16 @@ def log_growth(s: pd.DataFrame) -> pd.DataFrame:
     g = np.full(v.shape, np.nan)
     g[:, 1:] = lv[:, 1:] - lv[:, :-1]
     return pd.DataFrame(g, index=s.index, columns=s.columns)
+
+
+class SeriesCache:
+    """``panel.series(indicator)`` computed once per indicator within one detector run."""
+
+    def __init__(self, panel) -> None:
+        self.panel = panel
+        self._tables: dict[str, pd.DataFrame] = {}
+
+    def __call__(self, indicator: str) -> pd.DataFrame:
+        if indicator not in self._tables:
+            self._tables[indicator] = self.panel.series(indicator)
+        return self._tables[indicator]

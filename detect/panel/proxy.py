@@ -29,7 +29,7 @@ from detect.data.panel import Panel
 from detect.findings import Finding, Findings
 from detect.panel._fe import robust_fe
 from detect.panel._runs import (ar_inflation, find_runs, fit_null, lag1_correlation, log_growth,
-                                normal_scores, period_text, run_sum_p, series_dict)
+                                normal_scores, period_text, run_sum_p, series_dict, SeriesCache)
 from detect.registry import Detector, register
 
 #: What to check next, per reported indicator (English, Chinese).
@@ -49,9 +49,9 @@ NEXT_CHECK: dict[str, tuple[str, str]] = {
 RATE_GROWTH = frozenset({"gdp_real_growth"})
 
 
-def reported_growth(panel: Panel, indicator: str) -> pd.DataFrame:
-    """Regions x years log growth of a reported indicator (levels differenced, rates transformed)."""
-    s = panel.series(indicator)
+def reported_growth(s: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """Regions x years log growth of a reported indicator's table ``s`` (levels differenced, rates
+    transformed)."""
     if indicator in RATE_GROWTH:
         return np.log1p(s.where(s > -100.0) / 100.0)
     return log_growth(s)
@@ -100,6 +100,7 @@ class ProxyDivergence(Detector):
         huber_c = float(threshold("proxy_divergence.huber_c", config))
         present = set(panel.indicators)
         regions = panel.regions.set_index("region_code")
+        series = SeriesCache(panel)
         for rep, proxies in _pairs(config).items():
             if rep not in present:
                 continue
@@ -107,19 +108,19 @@ class ProxyDivergence(Detector):
             if not avail:
                 out.notes.append(f"proxy_divergence: {rep} has none of its proxies ({', '.join(proxies)}) in the panel")
                 continue
-            self._one(panel, config, rep, avail, regions, out, report_p, min_regions, min_years, min_cov, huber_c)
+            self._one(series, config, rep, avail, regions, out, report_p, min_regions, min_years, min_cov, huber_c)
         return out
 
-    def _one(self, panel, config, rep, proxies, regions, out, report_p, min_regions, min_years, min_cov,
+    def _one(self, series, config, rep, proxies, regions, out, report_p, min_regions, min_years, min_cov,
              huber_c) -> None:
-        gy = reported_growth(panel, rep)
+        gy = reported_growth(series(rep), rep)
         long = gy.stack().dropna().rename("y").to_frame()
         long.index.names = ["region_code", "year"]
         if long.empty:
             return
         used = []
         for p in proxies:
-            gp = log_growth(panel.series(p)).stack().dropna().rename(p)
+            gp = log_growth(series(p)).stack().dropna().rename(p)
             gp.index.names = ["region_code", "year"]
             cov = long.index.isin(gp.index).mean()
             if cov < min_cov:
@@ -152,9 +153,9 @@ class ProxyDivergence(Detector):
                 out.notes.append(f"proxy_divergence: {rep} against {', '.join(used)} at hierarchy level {level} "
                                  f"needs {min_regions} regions with data, found {n_reg}; not tested")
                 continue
-            self._fit_level(panel, config, rep, used, sub, regions, out, report_p, huber_c)
+            self._fit_level(series, config, rep, used, sub, regions, out, report_p, huber_c)
 
-    def _fit_level(self, panel, config, rep, used, long, regions, out, report_p, huber_c) -> None:
+    def _fit_level(self, series, config, rep, used, long, regions, out, report_p, huber_c) -> None:
         codes = long.index.get_level_values(0).to_numpy()
         years = long.index.get_level_values(1).to_numpy(dtype=int)
         gi = pd.factorize(codes)[0]
@@ -179,7 +180,7 @@ class ProxyDivergence(Detector):
                              f"p-values use a variance inflation of {infl:.2f}")
         etab = res.pivot(index="region_code", columns="year", values="e")
         ytab = res.pivot(index="region_code", columns="year", values="y")
-        prox_growth = {pname: log_growth(panel.series(pname)) for pname in used}
+        prox_growth = {pname: log_growth(series(pname)) for pname in used}
         labels_en = [label(q) for q in used]
         labels_zh = [label(q, "zh") for q in used]
         nxt_en, nxt_zh = NEXT_CHECK.get(rep, (f"check the {label(rep)} figures against source records",
@@ -222,6 +223,6 @@ class ProxyDivergence(Detector):
                                      for pn, g in prox_growth.items() if code in g.index},
                     "run_implied_growth": [float(v) for v in np.expm1(implied)],
                     "null_t_df": df_, "null_t_scale": sc, "lag1_r": rho, "variance_inflation": infl,
-                    "series": series_dict(panel.series(rep).loc[code]),
+                    "series": series_dict(series(rep).loc[code]),
                 },
             ))
