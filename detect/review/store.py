@@ -836,19 +836,18 @@ def status_table(db: "Register | str | os.PathLike | None", finding_ids: Iterabl
                              "note": "not yet in the register"}, columns=cols)
     reg, own = _open(db if isinstance(db, Register) else path)
     try:
-        t = reg.table(finding_ids=ids, today=today).set_index("finding_id")
+        t = reg.table(finding_ids=ids, today=today)
     finally:
         if own:
             reg.close()
-    rows = []
-    for fid in ids:
-        if fid in t.index:
-            r = t.loc[fid]
-            note = "; ".join(x for x in (r["reproduced_note"], r["last_note"]) if x)
-            rows.append((fid, r["status"], r["owner"], r["due_date"], bool(r["overdue"]), note))
-        else:
-            rows.append((fid, "open", "", "", False, "not yet in the register"))
-    return pd.DataFrame(rows, columns=cols).astype({"overdue": bool})
+    t["note"] = ["; ".join(x for x in pair if x) for pair in zip(t["reproduced_note"], t["last_note"])]
+    out = pd.DataFrame({"finding_id": pd.Series(ids, dtype=object)}).merge(
+        t[cols].astype({"finding_id": object}), on="finding_id", how="left")
+    known = out["status"].notna()
+    for c, v in (("status", "open"), ("owner", ""), ("due_date", ""), ("note", "not yet in the register")):
+        out[c] = out[c].astype(object).where(known, v)
+    out["overdue"] = out["overdue"].astype(object).where(known, False).astype(bool)
+    return out[cols]
 
 
 __all__ = ["ACTIVE_STATUSES", "ConflictError", "DEFAULT_DB", "ENV_DB", "Register", "RegisterBusyError", "RunRecord",
