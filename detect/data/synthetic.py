@@ -246,7 +246,7 @@ def generate(seed: int = DEFAULT_SEED, n_provinces: int = 8, n_prefectures: int 
     exp_ratio = _bounded(rng, 1.3, 2.5, (1.4, 2.3), 0.24, P, T, prov_of)
     expenditure = fiscal_true * exp_ratio
     gap = expenditure - fiscal_true
-    transfers = gap * _bounded(rng, 0.6, 0.8, (0.62, 0.78), 0.3, P, T)
+    transfers = gap * _bounded(rng, 0.82, 0.92, (0.84, 0.90), 0.3, P, T)  # uncovered ~1/8 of the gap
     fund = fiscal_true * np.exp(rng.normal(np.log(0.6), 0.3, P)[:, None] + _path(years, _LAND_CYCLE)
                                 + rng.normal(0, 0.15, (P, T)))
     land = fund * _bounded(rng, 0.7, 0.9, (0.72, 0.88), 0.4, P, T)
@@ -255,7 +255,7 @@ def generate(seed: int = DEFAULT_SEED, n_provinces: int = 8, n_prefectures: int 
     debt_years = years >= 2014
     debt_true = np.full((P, T), np.nan)
     uncovered = (gap - transfers) * np.exp(rng.normal(0, 0.03, (P, T)))
-    growth0 = rng.uniform(0.08, 0.12, P)  # first-year debt = deficit / growth rate: peers borrow ~10 %/yr
+    growth0 = rng.uniform(0.12, 0.16, P)  # first-year debt = deficit / growth rate: peers borrow ~10-14 %/yr
     if debt_years.any():
         t0 = int(np.argmax(debt_years))
         debt_true[:, t0] = uncovered[:, t0] / growth0
@@ -264,7 +264,7 @@ def generate(seed: int = DEFAULT_SEED, n_provinces: int = 8, n_prefectures: int 
     limit_ratio = _bounded(rng, 1.03, 1.12, (1.05, 1.10), 0.45, P, T)
     rate = rng.uniform(0.035, 0.045, P)[:, None] + rng.normal(0, 0.001, (P, T))
     principal_rate = rng.uniform(0.06, 0.12, P)[:, None] * np.ones((1, T))
-    lgfv_ratio = _bounded(rng, 0.5, 2.0, (0.55, 1.3), 0.15, P, T)
+    lgfv_ratio = _bounded(rng, 0.15, 0.5, (0.2, 0.4), 0.15, P, T)  # clean regions stay below the 120 % full-caliber line
 
     # --- growth targets, pm2.5 -------------------------------------------------------------------
     g_prev = np.concatenate([g_true[:, :1], g_true[:, :-1]], axis=1)
