@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from detect.config import Config, load_config, threshold
-from detect.digits.counts import Sign, codes_from_digits
+from detect.digits.counts import Sign, codes_from_digits, count_digits
 from detect.digits.extract import Extraction, _scale, extract, is_text
 from detect.digits.result import BenfordResult, SimpleResult
 from detect.digits.stats import BENFORD_TESTS, DF_EXPECTED_MEAN, DF_EXPECTED_SD, DigitTest, check_test
@@ -92,9 +92,13 @@ def benford(values, test: DigitTest = "first-two", min_value: float | None = Non
     config = config if config is not None else load_config()
     if extraction == "r-float" and test not in BENFORD_TESTS:
         raise ValueError(f"extraction='r-float' reads leading digits only; the {test} test needs 'exact'")
-    d = extract(values, extraction=extraction, decimals=decimals, trailing=test not in BENFORD_TESTS)
     min_sig = int(threshold("digits.last_digit_min_sig", config)) if test not in BENFORD_TESTS else 0
-    codes, counts = codes_from_digits(d, test, min_value=min_value, sign=sign, min_sig=min_sig)
+    kw = dict(min_value=min_value, sign=sign, min_sig=min_sig)
+    codes, counts = count_digits(values, test, decimals=decimals, extraction=extraction, **kw)
+    if codes is None:   # fast float path: the per-value codes are formed only if suspects are asked for
+        def codes():
+            d = extract(values, extraction=extraction, decimals=decimals, trailing=False)
+            return codes_from_digits(d, test, **kw)[0]
     res = BenfordResult(counts, config, codes=codes, index=_index(values), label=_label(values))
     res.notes.extend(_exclusion_notes(res, sign, min_value))
     if extraction == "r-float":

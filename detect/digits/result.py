@@ -88,7 +88,8 @@ class BenfordResult(_Result):
     config : Config, optional
         Thresholds (conformity cut-offs, minimum counts), Monte Carlo draws and seed.
     codes, index : arrays, optional
-        Per-value digit group codes (-1 where left out) and the record labels, for ``suspects``.
+        Per-value digit group codes (-1 where left out; or a callable returning them, called the
+        first time ``suspects`` is read) and the record labels, for ``suspects``.
     label : str, optional
         What was tested (a column or group name), shown in the summary.
     notes : list of str, optional
@@ -267,6 +268,8 @@ class BenfordResult(_Result):
         t = self.table
         hit = t[t["z"] > zc].sort_values(["z", "digit"], ascending=[False, True], kind="mergesort")
         recs = []
+        if callable(self._codes):
+            self._codes = self._codes()
         for d in hit["digit"]:
             if self._codes is None:
                 recs.append(None)

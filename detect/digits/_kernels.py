@@ -1,0 +1,165 @@
+"""Fast leading-digit counting of float arrays (cache-sized blocks, preallocated buffers, threads).
+
+Same arithmetic as :func:`detect.digits.extract._significand` (15 significant digits, exact powers
+of ten), arranged for speed:
+
+* the array is cut into blocks of ``_BLOCK`` values that stay in the CPU cache, and every step
+  writes into buffers allocated once per worker (no page faults from large temporaries);
+* the scale index ``j = 14 - floor(log10 a)`` is ``trunc(15 - log10 a)`` (equal unless ``a`` is
+  an exact power of ten, which the range check below sends to the exact path), looked up in the
+  23 exact powers 10^0..10^22;
+* one ``bincount`` over the joint index ``(j, first-two digits)`` gives both the digit counts and
+  the magnitude histogram used by the span check;
+* values the fast path cannot vouch for (significand outside (10^14, 10^15) after rounding, which
+  covers exact powers of ten, ``log10`` rounding up just below a power of ten, and exponents
+  outside [-8, 14] that no single exact power of ten scales) are recomputed by the exact slow path,
+  so the counts equal those of :func:`detect.digits.extract.extract`;
+* workers (numpy releases the GIL inside its loops) each count a contiguous part.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from detect.digits.extract import _significand
+
+_BLOCK = 1 << 15
+_E_LO, _E_HI = -40, 59                          # as detect.digits.counts
+_N_E = _E_HI - _E_LO + 1
+_T = np.array([float(10 ** j) for j in range(23)])   # exact doubles 10^0 .. 10^22
+_NJ = 23
+_DISCARD = _NJ * 90 + 100                       # joint-index bin for values counted elsewhere
+
+
+def _count_part(x: np.ndarray, k: int, lo: float, sign: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """Joint counts (exponent x first-two digits, or first-three for k = 3) of one part of ``x``.
+
+    Returns ``(counts_k, hist, kept)``.
+    """
+    m = min(_BLOCK, len(x))
+    a = np.empty(m)
+    f = np.empty(m)
+    jj = np.empty(m, np.intp)
+    ll = np.empty(m, np.intp)
+    kb = np.empty(m, bool)
+    joint = np.zeros(_DISCARD + 1, np.int64)
+    k3 = np.zeros(900, np.int64)
+    slow_e: list[np.ndarray] = []
+    slow_l: list[np.ndarray] = []
+    kept = 0
+    div = 1e12 if k == 3 else 1e13
+    for s in range(0, len(x), _BLOCK):
+        xb = x[s:s + _BLOCK]
+        n = len(xb)
+        ab, fb, jb, lb, kk = a[:n], f[:n], jj[:n], ll[:n], kb[:n]
+        # which values are tested: finite, non-zero, right sign, at least lo in absolute value
+        if sign == "positive" and xb.min() >= lo and xb.max() < np.inf:
+            src, nk, some_out = xb, n, False
+        else:
+            np.abs(xb, out=ab)
+            if sign == "positive":
+                np.greater_equal(xb, lo, out=kk)
+            elif sign == "negative":
+                np.less_equal(xb, -lo, out=kk)
+            else:
+                np.greater_equal(ab, lo, out=kk)
+            kk &= ab < np.inf
+            nk = int(np.count_nonzero(kk))
+            some_out = nk < n
+            if some_out:
+                np.copyto(ab, 1.0, where=~kk)
+            src = ab
+        kept += nk
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.log10(src, out=fb)
+        np.subtract(15.0, fb, out=fb)
+        np.copyto(jb, fb, casting="unsafe")               # j = 14 - floor(log10 a) (see module notes)
+        np.take(_T, jb, out=fb, mode="clip")              # out-of-range j fail the range check below
+        np.multiply(src, fb, out=fb)
+        np.rint(fb, out=fb)                               # 15-digit significand N
+        fixed = False
+        if not (fb.min() > 1e14 and fb.max() < 1e15) or some_out:
+            fixed = True
+            bad = (fb <= 1e14) | (fb >= 1e15)
+            if some_out:
+                bad &= kk
+            idx = np.flatnonzero(bad)
+            if len(idx):
+                nn, ee = _significand(np.abs(xb[idx]))
+                lead = np.floor(nn / div).astype(np.intp)
+                slow_e.append(ee)
+                slow_l.append(lead)
+                fb[idx] = 1e14                            # any in-range value; sent to the discard bin
+                jb[idx] = -1000
+            if some_out:
+                jb[~kk] = -1000
+        np.divide(fb, div, out=fb)
+        np.copyto(lb, fb, casting="unsafe")               # first-two (or first-three) digits
+        if k == 3:
+            ok = jb >= 0
+            k3 += np.bincount(lb[ok] - 100, minlength=900)
+            np.floor_divide(lb, 10, out=lb)
+        np.multiply(jb, 90, out=jb)
+        np.add(jb, lb, out=jb)
+        if fixed:
+            np.copyto(jb, _DISCARD, where=(jb < 0) | (jb >= _DISCARD))
+        joint += np.bincount(jb, minlength=_DISCARD + 1)
+    # joint bins j * 90 + lead2 -> (j, lead2 - 10); e = 14 - j
+    grid = joint[10:10 + _NJ * 90].reshape(_NJ, 90)
+    hist = np.zeros((_N_E, 90), np.int64)
+    hist[14 - np.arange(_NJ) - _E_LO] += grid
+    if k == 3:
+        counts = k3
+    else:
+        lead2 = grid.sum(0)
+        counts = lead2 if k == 2 else lead2.reshape(9, 10).sum(1)
+    if slow_e:
+        e = np.clip(np.concatenate(slow_e), _E_LO, _E_HI) - _E_LO
+        lead = np.concatenate(slow_l)
+        l2 = lead // 10 if k == 3 else lead
+        hist += np.bincount(e * 90 + (l2 - 10), minlength=_N_E * 90).reshape(_N_E, 90)
+        if k == 3:
+            counts = counts + np.bincount(lead - 100, minlength=900)
+        elif k == 2:
+            counts = counts + np.bincount(lead - 10, minlength=90)
+        else:
+            counts = counts + np.bincount(lead // 10 - 1, minlength=9)
+    return counts.astype(np.int64), hist.ravel(), kept
+
+
+def count_leading_float(x: np.ndarray, k: int, min_value: float | None, sign: str,
+                        workers: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Counts of the first-``k`` digit groups of float array ``x`` (``k`` in 1, 2, 3).
+
+    Parameters
+    ----------
+    x : float array
+    k : int
+        1, 2 or 3 leading digits.
+    min_value : float or None
+        Values below it in absolute value are not counted.
+    sign : {"positive", "negative", "absolute"}
+    workers : int, optional
+        Threads (default: the number of CPUs, at most 8).
+
+    Returns
+    -------
+    counts : int64 array of length 9 * 10^(k-1)
+    hist : magnitude histogram (exponent x first-two digits) of the counted values
+    kept : number of values counted
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    lo = float(min_value) if min_value is not None and min_value > 0 else 5e-324
+    workers = workers or min(os.cpu_count() or 1, 8)
+    parts = max(1, min(workers, len(x) // (8 * _BLOCK)))
+    bounds = np.linspace(0, len(x), parts + 1).astype(int)
+    chunks = [x[bounds[i]:bounds[i + 1]] for i in range(parts)]
+    if parts == 1:
+        res = [_count_part(chunks[0], k, lo, sign)]
+    else:
+        with ThreadPoolExecutor(parts) as ex:
+            res = list(ex.map(lambda c: _count_part(c, k, lo, sign), chunks))
+    return sum(r[0] for r in res), sum(r[1] for r in res), int(sum(r[2] for r in res))
