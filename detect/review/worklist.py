@@ -76,6 +76,59 @@ def _unneutralise(text: str) -> str:
     return text[1:] if text.startswith("'") and len(text) > 1 and text[1] in "=+-@\t\r" else text
 
 
+def stamp_workbook(wb: Any, reg: Register, finding_ids: Any = None, *, table: pd.DataFrame | None = None,
+                   shown_notes: dict[str, str] | None = None, exported_at: str | None = None) -> str:
+    """Add the very hidden export sheet to an openpyxl workbook, so that it can be imported.
+
+    The sheet holds the export stamp and, for each finding, its editable values and row version
+    as they are now: :func:`import_xlsx` uses them to tell reviewers' edits from changes made in
+    the register since. Any worklist can be made importable this way (the run report's
+    ``worklist.xlsx`` too): its first sheet needs a ``finding_id`` column and any of ``status``,
+    ``owner``, ``due_date`` (or ``deadline``), ``new_note`` (or ``notes``), ``by``,
+    ``dismiss_reason``, ``evidence_note`` — header labels of the report's worklist in English or
+    Chinese are recognised.
+
+    Parameters
+    ----------
+    wb : openpyxl.Workbook
+    reg : Register
+    finding_ids : iterable of str, optional
+        The findings on the worklist (default: all of ``table``, else all in the register).
+    table : DataFrame, optional
+        ``reg.table(...)`` already computed.
+    shown_notes : dict, optional
+        ``{finding_id: text}`` already shown in a ``notes`` column (e.g. ``status_table``'s note);
+        on import, only text added to it becomes a new note.
+    exported_at : str, optional
+
+    Returns
+    -------
+    str
+        The stamp (``E`` + 12 hex digits), recorded as the source of imported changes.
+    """
+    t = table if table is not None else reg.table(finding_ids=finding_ids)
+    if table is not None and finding_ids is not None:
+        t = t[t["finding_id"].isin(set(finding_ids))]
+    exported_at = exported_at or utc_now()
+    stamp = "E" + hashlib.sha256(f"{reg.path.resolve()}\x1f{exported_at}".encode()).hexdigest()[:12]
+    if META_SHEET in wb.sheetnames:
+        del wb[META_SHEET]
+    meta = wb.create_sheet(META_SHEET)
+    meta.sheet_state = "veryHidden"
+    meta.append(["format", FORMAT])
+    meta.append(["stamp", stamp])
+    meta.append(["exported_at", exported_at])
+    meta.append(["register", _cell(str(reg.path.resolve()))])
+    meta.append(["today", reg.today])
+    meta.append([])
+    meta.append(["finding_id", *_TRACKED, "version", "shown_note"])
+    shown = shown_notes or {}
+    for r in t.to_dict("records"):
+        meta.append([r["finding_id"], *[_cell(r[c] or None) for c in _TRACKED], int(r["version"]),
+                     _cell(shown.get(r["finding_id"]) or None)])
+    return stamp
+
+
 def export_xlsx(reg: Register, path: str | os.PathLike, *, status: Any = None, region: str | None = None,
                 overdue: bool = False, finding_ids: Any = None) -> int:
     """Write the worklist of the register (filtered like :meth:`Register.table`); returns its row count."""
@@ -87,7 +140,6 @@ def export_xlsx(reg: Register, path: str | os.PathLike, *, status: Any = None, r
 
     t = reg.table(status=status, region=region, overdue=overdue, finding_ids=finding_ids)
     exported_at = utc_now()
-    stamp = "E" + hashlib.sha256(f"{reg.path.resolve()}\x1f{exported_at}".encode()).hexdigest()[:12]
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -143,17 +195,7 @@ def export_xlsx(reg: Register, path: str | os.PathLike, *, status: Any = None, r
         f"A2:{get_column_letter(len(names))}{last}",
         FormulaRule(formula=[f'AND(${dl}2<>"",${dl}2<TODAY(),OR({active}))'], fill=overdue_fill))
 
-    meta = wb.create_sheet(META_SHEET)
-    meta.sheet_state = "veryHidden"
-    meta.append(["format", FORMAT])
-    meta.append(["stamp", stamp])
-    meta.append(["exported_at", exported_at])
-    meta.append(["register", _cell(str(reg.path.resolve()))])
-    meta.append(["today", reg.today])
-    meta.append([])
-    meta.append(["finding_id", *_TRACKED, "version"])
-    for r in t.to_dict("records"):
-        meta.append([r["finding_id"], *[_cell(r[c] or None) for c in _TRACKED], int(r["version"])])
+    stamp_workbook(wb, reg, table=t, exported_at=exported_at)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return len(t)
@@ -193,20 +235,26 @@ def _read_sheet(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any], dict[
         raise InputError(f"worklist {path} not found") from None
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise InputError(f"{path} is not an Excel worklist (.xlsx): {exc}") from None
-    if SHEET not in wb.sheetnames:
-        raise InputError(f"{path} has no sheet {SHEET!r}; export one with `detect review export --xlsx FILE`")
-    ws = wb[SHEET]
+    visible = [n for n in wb.sheetnames if wb[n].sheet_state == "visible"]
+    name = SHEET if SHEET in wb.sheetnames else (visible[0] if visible else wb.sheetnames[0])
+    ws = wb[name]
     rows = list(ws.iter_rows(values_only=True))
     if not rows:
-        raise InputError(f"sheet {SHEET!r} of {path} is empty")
-    header = [(_clean_text(h)) for h in rows[0]]
-    need = ["finding_id", "status", "row_version"]
-    miss = [c for c in need if c not in header]
-    if miss:
-        raise InputError(f"sheet {SHEET!r} of {path} lacks column(s) {', '.join(miss)}")
+        raise InputError(f"sheet {name!r} of {path} is empty")
+    aliases = _header_aliases()
+    header = [aliases.get(_clean_text(h), aliases.get(_clean_text(h).lower(), "")) for h in rows[0]]
+    if "finding_id" not in header:
+        raise InputError(f"{path} is not a worklist: sheet {name!r} has no finding_id column; export one with "
+                         "`detect review export --xlsx FILE`")
+    if META_SHEET not in wb.sheetnames and "row_version" not in header:
+        raise InputError(f"{path} has no export stamp (hidden sheet {META_SHEET!r}) and no row_version column, so "
+                         "reviewers' edits cannot be told from changes made in the register since it was made; "
+                         "export a worklist with `detect review export --xlsx FILE` and edit that one")
     data = []
     for i, row in enumerate(rows[1:], start=2):
         rec = {h: v for h, v in zip(header, row) if h}
+        if not _clean_text(rec.get("finding_id")) and all(_clean_text(v) == "" for v in rec.values()):
+            continue
         if all(v is None or _clean_text(v) == "" for v in rec.values()):
             continue
         rec["_row"] = i
@@ -231,13 +279,32 @@ def _read_sheet(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any], dict[
     return data, meta, orig
 
 
+def _header_aliases() -> dict[str, str]:
+    """Header text -> column key: our names, and the run report's worklist labels (en / zh)."""
+    out = {c: c for c, _, _ in COLUMNS}
+    out.update({"deadline": "due_date", "notes": "new_note", "note": "new_note"})
+    try:
+        from detect.report.i18n import LABELS
+        from detect.report.worklist import COLUMNS as REPORT_COLUMNS
+    except ImportError:  # the report package is optional here
+        return out
+    for key, lab, _ in REPORT_COLUMNS:
+        target = {"deadline": "due_date", "notes": "new_note"}.get(key, key)
+        for label in LABELS.get(lab, ()):
+            out.setdefault(str(label), target)
+            out.setdefault(str(label).lower(), target)
+    return out
+
+
 def _text(v: Any) -> str:
     return _unneutralise(_clean_text(v))
 
 
 def _status(v: Any) -> str:
     s = _text(v)
-    return _ZH_TO_STATUS.get(s, s)
+    s = _ZH_TO_STATUS.get(s, s)
+    alt = s.lower().replace(" ", "_").replace("-", "_")
+    return alt if alt in STATUSES else s
 
 
 def import_xlsx(reg: Register, path: str | os.PathLike, *, by: str = "", dry_run: bool = False) -> ImportReport:
@@ -298,16 +365,6 @@ def import_xlsx(reg: Register, path: str | os.PathLike, *, by: str = "", dry_run
 
 def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, Any] | None, default_by: str,
                 source: str) -> str:
-    want = {
-        "status": _status(rec.get("status")),
-        "owner": _text(rec.get("owner")),
-        "due_date": parse_date(rec.get("due_date"), "due_date") or "",
-        "dismiss_reason": _text(rec.get("dismiss_reason")),
-        "evidence_note": _text(rec.get("evidence_note")),
-    }
-    if want["status"] not in STATUSES:
-        raise InputError(f"unknown status {want['status']!r}; statuses: {', '.join(STATUSES)}")
-    note = _text(rec.get("new_note"))
     cur = reg.get(fid)
     if orig is None:  # no hidden sheet (rows pasted into another workbook): trust the row's version
         try:
@@ -317,9 +374,32 @@ def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, An
         if v != int(cur["version"]):
             raise InputError(f"the register changed since this row was exported (version {v} -> {cur['version']}) "
                              "and the export's hidden sheet is missing; export again and redo the edit")
-        orig = {c: cur[c] for c in want} | {"version": v}
+        orig = {c: cur[c] for c in _TRACKED} | {"version": v}
     base = {c: (_text(orig.get(c)) if c != "due_date" else (parse_date(orig.get(c), "due_date") or ""))
-            for c in want}
+            for c in _TRACKED}
+    # A column the sheet does not have is not an edit.
+    want = {c: base[c] for c in _TRACKED}
+    if "status" in rec:
+        want["status"] = _status(rec.get("status"))
+    if "owner" in rec:
+        want["owner"] = _text(rec.get("owner"))
+    if "due_date" in rec:
+        want["due_date"] = parse_date(rec.get("due_date"), "due_date") or ""
+    for c in ("dismiss_reason", "evidence_note"):
+        if c in rec:
+            want[c] = _text(rec.get(c))
+    if want["status"] not in STATUSES:
+        raise InputError(f"unknown status {want['status']!r}; statuses: {', '.join(STATUSES)}")
+    note = _text(rec.get("new_note"))
+    shown = _text(orig.get("shown_note"))
+    if shown and note.startswith(shown):  # a notes column pre-filled at export: only added text is new
+        note = note[len(shown):].strip(" ;,；，。\n\t")
+    # A sheet without reason / evidence columns (the run report's worklist): the note gives them.
+    if want["status"] != base["status"] and note:
+        if want["status"] == "dismissed" and "dismiss_reason" not in rec:
+            want["dismiss_reason"] = note
+        if want["status"] == "rectified" and "evidence_note" not in rec:
+            want["evidence_note"] = note
     edited = {c for c in want if want[c] != base[c]}
     note_done = bool(note) and _note_recorded(reg, fid, note, source)
     if note_done:  # this file was imported before: its note is in the audit trail already
@@ -379,4 +459,4 @@ def _note_recorded(reg: Register, fid: str, note: str, source: str) -> bool:
     return row is not None
 
 
-__all__ = ["COLUMNS", "EDITABLE", "FORMAT", "ImportReport", "export_xlsx", "import_xlsx"]
+__all__ = ["COLUMNS", "EDITABLE", "FORMAT", "ImportReport", "export_xlsx", "import_xlsx", "stamp_workbook"]

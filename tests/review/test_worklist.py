@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from detect.exceptions import InputError
 from detect.findings import finding_id
 from detect.review.store import STATUSES
-from detect.review.worklist import COLUMNS, import_xlsx, export_xlsx
+from detect.review.worklist import COLUMNS, export_xlsx, import_xlsx, stamp_workbook
 
 from review_helpers import drive, finding
 
@@ -207,5 +207,63 @@ def test_not_a_worklist(reg, tmp_path):
     wb = Workbook()
     wb.active.title = "Sheet1"
     wb.save(tmp_path / "other.xlsx")
-    with pytest.raises(InputError, match="no sheet 'worklist'"):
+    with pytest.raises(InputError, match="is empty"):
         import_xlsx(reg, tmp_path / "other.xlsx")
+    wb.active.append(["region", "value"])
+    wb.active.append(["110000", 3])
+    wb.save(tmp_path / "other.xlsx")
+    with pytest.raises(InputError, match="no finding_id column"):
+        import_xlsx(reg, tmp_path / "other.xlsx")
+
+
+def _report_style_workbook(reg, ids, lang_index):
+    """A worklist laid out like the run report's (label headers, no reason/evidence/by columns)."""
+    from openpyxl import Workbook
+
+    from detect.report.i18n import LABELS
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = LABELS["worklist"][lang_index]
+    ws.append([LABELS[k][lang_index] for k in ("wl_id", "wl_status", "wl_owner", "wl_deadline", "wl_notes")])
+    t = reg.table().set_index("finding_id")
+    for f in ids:
+        ws.append([f, t.loc[f, "status"], t.loc[f, "owner"] or None, t.loc[f, "due_date"] or None,
+                   "not reproduced in run R1"])
+    return wb
+
+
+def test_run_report_worklist_needs_a_stamp_then_imports(filled, tmp_path):
+    pytest.importorskip("detect.report.i18n")
+    reg = filled
+    ids = [fid(B), fid(E)]
+    wb = _report_style_workbook(reg, ids, 1)
+    ws = wb.active
+    ws.cell(2, 2, "dismissed")                             # B: under_review -> dismissed, reason from the note
+    ws.cell(2, 5, "not reproduced in run R1; 统计局已更正")
+    ws.cell(3, 3, "孙")                                     # E: owner
+    wb.save(tmp_path / "plain.xlsx")
+    with pytest.raises(InputError, match="no export stamp"):
+        import_xlsx(reg, tmp_path / "plain.xlsx", by="王")
+    stamp = stamp_workbook(wb, reg, ids, shown_notes={f: "not reproduced in run R1" for f in ids})
+    wb.save(tmp_path / "stamped.xlsx")
+    rep = import_xlsx(reg, tmp_path / "stamped.xlsx", by="王")
+    assert rep.ok, rep.summary()
+    b = reg.get(fid(B))
+    assert (b["status"], b["dismiss_reason"]) == ("dismissed", "统计局已更正")
+    assert reg.history(fid(B))["source"].iat[-1] == f"import:{stamp}"
+    e = reg.get(fid(E))
+    assert (e["status"], e["owner"], e["due_date"]) == ("assigned", "孙", None)
+    assert not (reg.history(fid(E))["action"] == "note").any()  # the pre-filled note is not a new note
+
+
+def test_english_status_labels(filled, tmp_path):
+    reg = filled
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    ws.cell(rows[fid(D)], col["status"], "Confirmed")
+    ws.cell(rows[fid(D)], col["by"], "Zhou")
+    wb.save(path)
+    assert import_xlsx(reg, path).ok
+    assert reg.get(fid(D))["status"] == "confirmed"
