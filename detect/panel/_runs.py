@@ -100,13 +100,16 @@ def lag1_correlation(u: pd.DataFrame) -> float:
     return float(r) if np.isfinite(r) else 0.0
 
 
-def find_runs(u: pd.DataFrame) -> pd.DataFrame:
-    """Maximal runs of consecutive years with one sign, for every region at once.
+def find_runs(u: pd.DataFrame, c: float = 0.0) -> pd.DataFrame:
+    """Maximal runs of consecutive years beyond ``c`` in one direction, for every region at once.
 
     Parameters
     ----------
     u : DataFrame
         Regions x integer years, NaN where there is no statistic (a missing year ends a run).
+    c : float
+        A year belongs to a positive run when ``u > c``, to a negative one when ``u < -c``; a year
+        in between ends the run. ``c = 0`` gives runs of one sign.
 
     Returns
     -------
@@ -120,7 +123,8 @@ def find_runs(u: pd.DataFrame) -> pd.DataFrame:
     a = u.to_numpy(dtype=float)
     years = np.asarray(u.columns, dtype=int)
     nr, ny = a.shape
-    sign = np.sign(np.where(np.isfinite(a), a, 0.0))
+    a0 = np.where(np.isfinite(a), a, 0.0)
+    sign = np.where(a0 > c, 1.0, np.where(a0 < -c, -1.0, 0.0)) if c > 0 else np.sign(a0)
     flat_sign = sign.ravel()
     # a new run starts where the sign changes or at each region's first year (a gap has sign 0)
     prev = np.concatenate([np.zeros((nr, 1)), sign[:, :-1]], axis=1).ravel()
@@ -145,22 +149,24 @@ def find_runs(u: pd.DataFrame) -> pd.DataFrame:
     return out[cols]
 
 
-def _k_hn(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cumulant generating function of the half-normal and its first two derivatives."""
-    log_phi_ratio = stats.norm.logpdf(t) - special.log_ndtr(t)
-    r = np.exp(log_phi_ratio)  # phi(t) / Phi(t)
-    k0 = np.log(2.0) + 0.5 * t * t + special.log_ndtr(t)
+def _k_tn(t: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cumulant generating function of ``|Z|`` given ``|Z| > c`` and its first two derivatives:
+    ``K(t) = t^2 / 2 + log Phi(t - c) - log(1 - Phi(c))``."""
+    a = t - c
+    r = np.exp(stats.norm.logpdf(a) - special.log_ndtr(a))  # phi(a) / Phi(a)
+    k0 = 0.5 * t * t + special.log_ndtr(a) - stats.norm.logsf(c)
     k1 = t + r
-    k2 = 1.0 - r * (t + r)
+    k2 = 1.0 - r * (a + r)
     return k0, k1, np.maximum(k2, 1e-12)
 
 
-def halfnormal_sum_sf(s: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """``P(|Z_1| + ... + |Z_k| >= s)`` for i.i.d. standard normal ``Z_i``.
+def halfnormal_sum_sf(s: np.ndarray, k: np.ndarray, c: float = 0.0) -> np.ndarray:
+    """``P(X_1 + ... + X_k >= s)`` for i.i.d. ``X_i = |Z_i|`` given ``|Z_i| > c`` (``Z_i`` standard
+    normal; ``c = 0`` is the half-normal).
 
-    Exact for ``k = 1`` (``2 (1 - Phi(s))``); for ``k >= 2`` the Lugannani–Rice saddlepoint
-    approximation with the half-normal cumulant generating function
-    ``K(t) = log 2 + t^2 / 2 + log Phi(t)``: solve ``K'(t) = s / k``, then
+    Exact for ``k = 1`` (``(1 - Phi(s)) / (1 - Phi(c))``); for ``k >= 2`` the Lugannani–Rice
+    saddlepoint approximation with the cumulant generating function
+    ``K(t) = t^2 / 2 + log Phi(t - c) - log(1 - Phi(c))``: solve ``K'(t) = s / k``, then
     ``w = sign(t) sqrt(2 k (t s / k - K(t)))``, ``v = t sqrt(k K''(t))`` and
     ``p = 1 - Phi(w) + phi(w) (1 / v - 1 / w)``; near the mean (``|w| < 0.02``) the normal
     approximation is used.
@@ -169,24 +175,24 @@ def halfnormal_sum_sf(s: np.ndarray, k: np.ndarray) -> np.ndarray:
     k = np.asarray(k, dtype=float)
     s, k = np.broadcast_arrays(s, k)
     out = np.ones(s.shape)
-    pos = s > 0
+    pos = s > k * c
     one = pos & (k == 1)
-    out[one] = 2.0 * stats.norm.sf(s[one])
+    out[one] = np.exp(stats.norm.logsf(s[one]) - stats.norm.logsf(c))
     many = pos & (k >= 2)
     if many.any():
         sm, km = s[many], k[many]
         xbar = sm / km
-        mean = np.sqrt(2.0 / np.pi)
-        var1 = 1.0 - 2.0 / np.pi
+        _, mean, var1 = _k_tn(np.zeros(1), c)
+        mean, var1 = float(mean[0]), float(var1[0])
         # Newton on K'(t) = xbar; K' is increasing, start from the normal approximation
         t = (xbar - mean) / var1
-        for _ in range(60):
-            _, k1, k2 = _k_hn(t)
+        for _ in range(80):
+            _, k1, k2 = _k_tn(t, c)
             step = (k1 - xbar) / k2
             t = t - np.clip(step, -5.0, 5.0)
             if np.all(np.abs(step) < 1e-12):
                 break
-        k0, _, k2 = _k_hn(t)
+        k0, _, k2 = _k_tn(t, c)
         w2 = np.maximum(2.0 * km * (t * xbar - k0), 0.0)
         w = np.sign(t) * np.sqrt(w2)
         v = t * np.sqrt(km * k2)
@@ -199,9 +205,10 @@ def halfnormal_sum_sf(s: np.ndarray, k: np.ndarray) -> np.ndarray:
     return out
 
 
-def run_sum_p(runs: pd.DataFrame, inflation: float = 1.0) -> np.ndarray:
+def run_sum_p(runs: pd.DataFrame, inflation: float = 1.0, c: float = 0.0) -> np.ndarray:
     """p-value of each run: ``P(H_k >= |sum| / sqrt(inflation))`` with ``H_k`` a sum of ``k``
-    half-normals (see :func:`halfnormal_sum_sf`).
+    i.i.d. ``|Z|`` given ``|Z| > c`` (see :func:`halfnormal_sum_sf`; ``c`` is the threshold the runs
+    were formed with in :func:`find_runs`).
 
     ``inflation`` >= 1 is a variance inflation for positively autocorrelated scores,
     ``(1 + rho) / (1 - rho)`` for a pooled lag-1 correlation ``rho > 0`` (the long-run variance
@@ -210,7 +217,7 @@ def run_sum_p(runs: pd.DataFrame, inflation: float = 1.0) -> np.ndarray:
     if len(runs) == 0:
         return np.array([], dtype=float)
     s = np.abs(runs["sum"].to_numpy(dtype=float)) / np.sqrt(max(inflation, 1.0))
-    return halfnormal_sum_sf(s, runs["k"].to_numpy(dtype=float))
+    return halfnormal_sum_sf(s, runs["k"].to_numpy(dtype=float), c)
 
 
 def ar_inflation(rho: float, cap: float = 0.9) -> float:

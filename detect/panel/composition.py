@@ -162,8 +162,9 @@ class Composition(Detector):
         utab = u.unstack("year").reindex(columns=x_tab.columns)
         rho = lag1_correlation(utab)
         infl = ar_inflation(rho)
-        runs = find_runs(utab)
-        p = run_sum_p(runs, infl)
+        c_run = float(threshold("composition.run_threshold", config))
+        runs = find_runs(utab, c_run)
+        p = run_sum_p(runs, infl, c_run)
         out.n_tests += len(runs)
         med = center.unstack("year").reindex(columns=x_tab.columns)
         xt = x_tab

@@ -170,10 +170,11 @@ class ProxyDivergence(Detector):
         utab = utab.reindex(columns=range(int(utab.columns.min()), int(utab.columns.max()) + 1))
         rho = lag1_correlation(utab)
         infl = ar_inflation(rho)
-        runs = find_runs(utab)
+        c_run = float(threshold("proxy_divergence.run_threshold", config))
+        runs = find_runs(utab, c_run)
         if config.option(self.name, "sides", "positive") == "positive":
             runs = runs[runs["sign"] > 0].reset_index(drop=True)
-        p = run_sum_p(runs, infl)
+        p = run_sum_p(runs, infl, c_run)
         out.n_tests += len(runs)
         if rho > 0.1:
             out.notes.append(f"proxy_divergence: {rep} gaps are autocorrelated (lag-1 r = {rho:.2f}); run "

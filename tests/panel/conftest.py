@@ -102,3 +102,9 @@ def config():
     from detect.config import load_config
 
     return load_config()
+
+
+@pytest.fixture(scope="session")
+def clean_panels() -> list[Panel]:
+    """Three clean prefecture panels (60 regions x 16 years, seeds 0-2), built once per session."""
+    return [to_panel(make_frame(seed=s, with_parents=False)) for s in range(3)]

@@ -18,16 +18,16 @@ def _plant_gdp_gap(df, code, years, per_year):
     return df
 
 
-def test_clean_panels_flag_at_about_the_nominal_rate(kit, config):
+def test_clean_panels_flag_at_about_the_nominal_rate(clean_panels, config):
     det = get_detector("proxy_divergence")
     n_tests = n05 = 0
-    for seed in range(4):
-        res = det.run(kit.to_panel(kit.make_frame(seed=seed, with_parents=False)), config)
+    for panel in clean_panels:
+        res = det.run(panel, config)
         p = np.array([f.p_value for f in res])
         n_tests += res.n_tests
         n05 += int((p <= 0.05).sum())
-    # 4 panels x 3 reported indicators x about 130 positive runs; binomial s.e. of the rate ~0.3 pp
-    assert n_tests > 1000
+    # 3 panels x 3 reported indicators x about 90 positive runs; binomial s.e. of the rate ~0.7 pp
+    assert n_tests > 600
     assert 0.025 <= n05 / n_tests <= 0.08
 
 
@@ -40,7 +40,8 @@ def test_planted_three_year_gap_is_one_finding_over_those_years(kit, config):
     f = hits[0]
     # the run covers the planted years (a neighbouring noise year of the same sign may join it)
     assert int(f.period_start) in (2009, 2010) and int(f.period_end) in (2012, 2013)
-    assert f.p_value < 1e-4 and f.kind == "growth_above_proxies"
+    assert f.p_value < 1e-3 and f.kind == "growth_above_proxies"
+    assert f.p_value == min(g.p_value for g in res if g.indicator == "gdp")
     # about 3 x 6 % = 18 % cumulative gap, less what the region effect absorbs
     assert 0.10 < f.effect < 0.25
     ev = f.evidence
@@ -79,9 +80,10 @@ def test_too_few_regions(kit, config):
     assert res.n_tests == 0 and any("needs 8 regions" in n for n in res.notes)
 
 
-def test_configured_pair_is_used(kit, config):
-    df = kit.make_frame(seed=1, with_parents=False)
+def test_configured_pair_is_used(clean_panels, config):
+    panel = clean_panels[0].subset(indicators=["debt_balance", "gdp"])
+    base = get_detector("proxy_divergence").run(panel, config)
+    assert base.n_tests == 0
     cfg = config.with_(options={"proxy_divergence": {"pairs": [["debt_balance", "gdp"]]}})
-    res = get_detector("proxy_divergence").run(kit.to_panel(df), cfg)
-    base = get_detector("proxy_divergence").run(kit.to_panel(df), config)
-    assert res.n_tests > base.n_tests
+    res = get_detector("proxy_divergence").run(panel, cfg)
+    assert res.n_tests > 100
