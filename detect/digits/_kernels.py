@@ -5,9 +5,10 @@ of ten), arranged for speed:
 
 * the array is cut into blocks of ``_BLOCK`` values that stay in the CPU cache, and every step
   writes into buffers allocated once per worker (no page faults from large temporaries);
-* the scale index ``j = 14 - floor(log10 a)`` is ``trunc(15 - log10 a)`` (equal unless ``a`` is
-  an exact power of ten, which the range check below sends to the exact path), looked up in the
-  23 exact powers 10^0..10^22;
+* the scale index ``j = 14 - floor(log10 a)`` is ``trunc(15 - log10 a)`` computed in single
+  precision (four times faster; equal unless ``a`` is within about 10^-6 of a power of ten, and a
+  wrong ``j`` puts the significand ten times out of range, so the range check below sends it to
+  the exact path), looked up in the 23 exact powers 10^0..10^22;
 * one ``bincount`` over the joint index ``(j, first-two digits)`` gives both the digit counts and
   the magnitude histogram used by the span check;
 * values the fast path cannot vouch for (significand outside (10^14, 10^15) after rounding, which
@@ -26,7 +27,7 @@ import numpy as np
 
 from detect.digits.extract import _significand
 
-_BLOCK = 1 << 15
+_BLOCK = 1 << 16
 _E_LO, _E_HI = -40, 59                          # as detect.digits.counts
 _N_E = _E_HI - _E_LO + 1
 _T = np.array([float(10 ** j) for j in range(23)])   # exact doubles 10^0 .. 10^22
@@ -42,6 +43,7 @@ def _count_part(x: np.ndarray, k: int, lo: float, sign: str) -> tuple[np.ndarray
     m = min(_BLOCK, len(x))
     a = np.empty(m)
     f = np.empty(m)
+    g = np.empty(m, np.float32)
     jj = np.empty(m, np.intp)
     ll = np.empty(m, np.intp)
     kb = np.empty(m, bool)
@@ -73,10 +75,12 @@ def _count_part(x: np.ndarray, k: int, lo: float, sign: str) -> tuple[np.ndarray
                 np.copyto(ab, 1.0, where=~kk)
             src = ab
         kept += nk
-        with np.errstate(divide="ignore", invalid="ignore"):
-            np.log10(src, out=fb)
-        np.subtract(15.0, fb, out=fb)
-        np.copyto(jb, fb, casting="unsafe")               # j = 14 - floor(log10 a) (see module notes)
+        gb = g[:n]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            np.copyto(gb, src, casting="unsafe")          # single precision suffices to pick j: a wrong j
+            np.log10(gb, out=gb)                          # puts N 10x out of range and is redone exactly
+            np.subtract(np.float32(15.0), gb, out=gb)
+            np.copyto(jb, gb, casting="unsafe")           # j = 14 - floor(log10 a) (see module notes)
         np.take(_T, jb, out=fb, mode="clip")              # out-of-range j fail the range check below
         np.multiply(src, fb, out=fb)
         np.rint(fb, out=fb)                               # 15-digit significand N

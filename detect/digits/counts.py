@@ -174,7 +174,7 @@ def _float_array(values) -> np.ndarray | None:
 
 
 def count_leading_fast(x: np.ndarray, test: str, *, min_value: float | None = None,
-                       sign: Sign = "positive") -> DigitCounts:
+                       sign: Sign = "positive", workers: int | None = None) -> DigitCounts:
     """Counts of a leading-digit test of float values by the blocked kernel (no per-value arrays).
 
     Equal to ``count_digits(x, test, ...)[1]`` (tested in tests/digits/test_counts.py); the
@@ -185,7 +185,7 @@ def count_leading_fast(x: np.ndarray, test: str, *, min_value: float | None = No
     if sign not in SIGNS:
         raise ValueError(f"sign must be one of {', '.join(SIGNS)}; got {sign!r}")
     k = {"first": 1, "first-two": 2, "first-three": 3}[test]
-    counts, hist, kept = count_leading_float(x, k, min_value, sign)
+    counts, hist, kept = count_leading_float(x, k, min_value, sign, workers=workers)
     dc = DigitCounts(test, counts, len(x), magnitude_hist=hist)
     if kept < len(x):
         finite = np.isfinite(x)
