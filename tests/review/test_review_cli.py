@@ -136,7 +136,15 @@ def _panel_csv(tmp_path, bump_region=0):
     return p
 
 
-def test_run_records_itself(tmp_path, monkeypatch):
+@pytest.fixture
+def no_pdf(monkeypatch):
+    """The report is not under test here: skip rendering it (it takes seconds)."""
+    import detect.report
+
+    monkeypatch.setattr(detect.report, "render_result", lambda *a, **k: {}, raising=False)
+
+
+def test_run_records_itself(tmp_path, monkeypatch, no_pdf):
     db = tmp_path / "run.sqlite"
     out = tmp_path / "out"
     monkeypatch.setenv("DETECT_DB", str(db))
@@ -149,7 +157,7 @@ def test_run_records_itself(tmp_path, monkeypatch):
         assert reg.runs()["run_dir"].iat[0] == str(out.resolve())
 
 
-def test_run_no_register(tmp_path, monkeypatch):
+def test_run_no_register(tmp_path, monkeypatch, no_pdf):
     db = tmp_path / "never.sqlite"
     monkeypatch.setenv("DETECT_DB", str(db))
     assert main(["run", str(_panel_csv(tmp_path)), "--out", str(tmp_path / "o"), "--quiet",
@@ -157,7 +165,7 @@ def test_run_no_register(tmp_path, monkeypatch):
     assert not db.exists()
 
 
-def test_register_failure_does_not_lose_the_run(tmp_path, capsys):
+def test_register_failure_does_not_lose_the_run(tmp_path, capsys, no_pdf):
     bad = tmp_path / "no-such-folder" / "r.sqlite"
     out = tmp_path / "o"
     assert main(["run", str(_panel_csv(tmp_path)), "--out", str(out), "--quiet", "--detectors", "growth_peers",
