@@ -103,3 +103,48 @@ def extract_runs(x: np.ndarray, rows: np.ndarray, start: np.ndarray, length: int
 def series_dict(row: pd.Series) -> dict[str, float | None]:
     """``{year: value}`` with None for missing values (JSON-able evidence)."""
     return {str(k): (None if not np.isfinite(v) else float(v)) for k, v in row.items()}
+
+
+_SERIES_CACHE: dict[int, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+
+
+def annual_series(panel: Panel) -> dict[str, pd.DataFrame]:
+    """Every indicator's regions x years table at once (as :meth:`Panel.series` gives one).
+
+    One pass over the data instead of one filter per indicator (``Panel.series`` compares the
+    whole text column each time, about 0.1 s per call on a national panel). The result is cached
+    for the panel's data frame (the per-series detectors of one run share it); treat it as
+    read-only.
+    """
+    d = panel.data
+    hit = _SERIES_CACHE.get(id(d))
+    if hit is not None and hit[0] is d:
+        return hit[1]
+    out: dict[str, pd.DataFrame] = {}
+    lat = panel.latest()
+    lat = lat[(lat["freq"].astype(str) == "A").to_numpy()]
+    if len(lat):
+        ind_codes, ind_names = pd.factorize(lat["indicator"].astype(str), sort=True)
+        reg_codes, reg_names = pd.factorize(lat["region_code"].astype(str), sort=True)
+        years = lat["year"].to_numpy(dtype=np.int64)
+        vals = lat["value"].to_numpy(dtype=float)
+        for k, name in enumerate(ind_names):
+            m = ind_codes == k
+            rr, yy, vv = reg_codes[m], years[m], vals[m]
+            present = np.unique(rr)
+            pos = np.searchsorted(present, rr)
+            y0, y1 = int(yy.min()), int(yy.max())
+            mat = np.full((len(present), y1 - y0 + 1), np.nan)
+            mat[pos, yy - y0] = vv
+            df = pd.DataFrame(mat, index=pd.Index(np.asarray(reg_names)[present], name="region_code"),
+                              columns=list(range(y0, y1 + 1)))
+            out[str(name)] = df
+    if len(_SERIES_CACHE) >= 4:
+        _SERIES_CACHE.clear()
+    _SERIES_CACHE[id(d)] = (d, out)
+    return out
+
+
+def get_series(panel: Panel, indicator: str) -> pd.DataFrame:
+    """:meth:`Panel.series` of one indicator from :func:`annual_series` (empty frame when absent)."""
+    return annual_series(panel).get(indicator, pd.DataFrame(dtype="float64"))

@@ -36,9 +36,12 @@ from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
-from detect.series._common import is_level_indicator, series_dict
-from detect.series.growth import growth_table
+from detect.series._common import get_series, is_level_indicator, log_matrix, series_dict
 from detect.series.level_shift import KIND, break_design, max_stat_p, null_table, screen
+
+
+#: Largest number of z-scores the Student-t empirical null is fitted to (a seeded subsample beyond).
+_NULL_FIT_MAX = 3000
 
 
 def growth_peer_screen(panel: Panel, config: Config, indicators: list[str]) -> pd.DataFrame:
@@ -47,7 +50,13 @@ def growth_peer_screen(panel: Panel, config: Config, indicators: list[str]) -> p
     regions = panel.regions.set_index("region_code")
     frames = []
     for ind in indicators:
-        gt = growth_table(panel, ind)
+        s = get_series(panel, ind)
+        if s.empty or s.shape[1] < 2:
+            continue
+        g = np.diff(log_matrix(s), axis=1)
+        gt = pd.DataFrame({"region_code": np.repeat(s.index.to_numpy(), g.shape[1]),
+                           "year": np.tile(np.asarray(s.columns[1:], dtype=int), len(s)), "g": g.ravel()})
+        gt = gt[np.isfinite(gt["g"].to_numpy())].reset_index(drop=True)
         if gt.empty:
             continue
         gt["peer_group"] = gt["region_code"].map(regions["level"].astype(str)).astype(str)
@@ -55,7 +64,10 @@ def growth_peer_screen(panel: Panel, config: Config, indicators: list[str]) -> p
         ok = (n >= min_peers) & z.notna()
         if not ok.any():
             continue
-        df_, sc = empirical_null_t(z[ok].to_numpy())
+        zz = z[ok].to_numpy()
+        if len(zz) > _NULL_FIT_MAX:  # the t fit costs ~1 s per 20k values; the screen only ranks candidates
+            zz = np.random.default_rng([int(config.seed), len(zz)]).choice(zz, _NULL_FIT_MAX, replace=False)
+        df_, sc = empirical_null_t(zz)
         gt = gt[ok].assign(p=two_sided_t_p(z[ok].to_numpy(), df_, sc), indicator=ind)
         best = gt.sort_values(["p", "year"], kind="mergesort").drop_duplicates(["region_code"])
         frames.append(best[["region_code", "indicator", "year", "p"]])
@@ -163,7 +175,7 @@ class ArimaOutlier(Detector):
                 continue
             ind = r["indicator"]
             if ind not in series_cache:
-                series_cache[ind] = panel.series(ind)
+                series_cache[ind] = get_series(panel, ind)
             out.items.append(self._finding(r, k, typ, fit, p, len(kinds), g,
                                            series_cache[ind].loc[r["region_code"]], names))
         if n_fail:

@@ -40,7 +40,7 @@ from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
-from detect.series._common import (extract_runs, is_level_indicator, log_matrix, longest_runs, peer_adjust,
+from detect.series._common import (extract_runs, get_series, is_level_indicator, log_matrix, longest_runs, peer_adjust,
                                    peer_groups, series_dict)
 
 TYPES = ("LS", "AO", "TC")
@@ -226,7 +226,7 @@ def screen(panel: Panel, config: Config, indicators: list[str] | None = None) ->
     tables = []
     inds = indicators if indicators is not None else [i for i in panel.indicators if is_level_indicator(i)]
     for ind in inds:
-        s = panel.series(ind)
+        s = get_series(panel, ind)
         if s.empty or s.shape[1] < 2:
             continue
         years = np.asarray(s.columns, dtype=int)
@@ -336,7 +336,7 @@ class LevelShift(Detector):
         out.n_tests += len(tab)
         names = panel.regions.set_index("region_code")["region_name"]
         for ind, sub in tab[tab["p_value"] <= report_p].groupby("indicator", sort=True):
-            series = panel.series(ind)
+            series = get_series(panel, ind)
             for _, r in sub.sort_values("region_code").iterrows():
                 out.items.append(self._finding(r, series.loc[r["region_code"]], names, alpha))
         return out

@@ -34,14 +34,14 @@ from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
-from detect.series._common import log_matrix, peer_adjust, peer_groups, series_dict
+from detect.series._common import get_series, log_matrix, peer_adjust, peer_groups, series_dict
 
 _RATE = "gdp_real_growth"
 
 
 def growth_matrix(panel: Panel, ind: str) -> pd.DataFrame:
     """Regions x years growth: reported rate / 100 for rates, log growth for levels."""
-    s = panel.series(ind)
+    s = get_series(panel, ind)
     if s.empty:
         return s
     if ind == _RATE:
@@ -280,7 +280,7 @@ class Smoothness(Detector):
                 pmin = np.nanmin(np.where(np.isfinite(P), P, np.inf), axis=1)
             p_comb = np.where(tested, np.minimum(1.0, n_sub * np.where(tested, pmin, 1.0)), np.nan)
             out.n_tests += int(tested.sum())
-            series = panel.series(ind)
+            series = get_series(panel, ind)
             keys = list(pvals)
             for i in np.flatnonzero(tested & (p_comb <= report_p)):
                 which = keys[int(np.nanargmin(np.where(np.isfinite(P[i]), P[i], np.inf)))]

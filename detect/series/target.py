@@ -29,7 +29,7 @@ from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
-from detect.series._common import series_dict
+from detect.series._common import get_series, series_dict
 
 #: region_code of the pooled finding (evidence about all regions together).
 POOLED_CODE = "*"
@@ -38,13 +38,13 @@ POOLED_CODE = "*"
 def gap_table(panel: Panel) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """``(gap, growth, target)`` regions x years tables and notes."""
     notes: list[str] = []
-    target = panel.series("growth_target") if "growth_target" in panel.indicators else pd.DataFrame()
+    target = get_series(panel, "growth_target") if "growth_target" in panel.indicators else pd.DataFrame()
     if target.empty:
         return pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), notes
     if "gdp_real_growth" in panel.indicators:
-        growth = panel.series("gdp_real_growth")
+        growth = get_series(panel, "gdp_real_growth")
     elif "gdp" in panel.indicators:
-        lv = panel.series("gdp")
+        lv = get_series(panel, "gdp")
         growth = (lv / lv.shift(1, axis=1) - 1.0) * 100.0
         notes.append("target_bunching: no gdp_real_growth; growth computed from nominal gdp, so the gap to the "
                      "(real) target includes inflation")
