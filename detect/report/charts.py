@@ -61,13 +61,29 @@ def plain(text: object) -> str:
 
 def _svg(fig: Figure) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight",
-                pad_inches=0.04)
+    # fixed margins (set in _fig), no bbox_inches="tight": that draws the figure twice
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     return buf.getvalue()
 
 
 _PERIOD = re.compile(r"^\s*(\d{4})(?:\s*(?:[Qq](\d)|-(\d{1,2})))?\s*$")
+
+
+def _fig(size: tuple[float, float] = WIDE, left: float = 0.75, right: float = 0.12, bottom: float = 0.35,
+         top: float = 0.3):
+    """A figure with fixed margins in inches (room for tick labels, axis labels and the title):
+    a fixed layout draws once, where ``bbox_inches="tight"`` would draw twice."""
+    fig, ax = plt.subplots(figsize=size)
+    w, h = size
+    fig.subplots_adjust(left=left / w, right=1 - right / w, bottom=bottom / h, top=1 - top / h)
+    return fig, ax
+
+
+def _text_width(text: str, size_pt: float = 8.5) -> float:
+    """Approximate width in inches of ``text`` (CJK full width, Latin about half)."""
+    em = size_pt / 72
+    return sum(em if ord(ch) > 0x2E80 else 0.55 * em for ch in text)
 
 
 def period_x(p: Any) -> float | None:
@@ -132,7 +148,8 @@ def ranked_regions(rows: Sequence[tuple[str, float, str]], lang: str) -> str | N
         return None
     with plt.rc_context(_rc()):
         h = min(0.22 * len(rows) + 0.7, 6.5)
-        fig, ax = plt.subplots(figsize=(WIDE[0], h))
+        longest = max(_text_width(r[0]) for r in rows)
+        fig, ax = _fig((WIDE[0], h), left=min(longest + 0.2, 3.0), right=0.2, bottom=0.45, top=0.1)
         labels = [plain(r[0]) for r in rows][::-1]
         vals = [r[1] for r in rows][::-1]
         cols = [SEVERITY_COLOURS.get(r[2], _GREY) for r in rows][::-1]
@@ -160,7 +177,7 @@ def time_series(series: Mapping[Any, Any] | None, *, lang: str, title: str = "",
         return None
     exp = as_points(expected)
     with plt.rc_context(_rc()):
-        fig, ax = plt.subplots(figsize=WIDE)
+        fig, ax = _fig()
         xs, ys = zip(*pts)
         ax.plot(xs, ys, color=_MAIN, lw=1.6, marker="o", ms=3, label=t("ch_reported", lang), zorder=3)
         if len(exp) >= 1:
@@ -201,7 +218,7 @@ def proxy_comparison(series: Mapping[Any, Any] | None, proxy: Mapping[Any, Any] 
     if a[base] <= 0 or b[base] <= 0:
         return None
     with plt.rc_context(_rc()):
-        fig, ax = plt.subplots(figsize=WIDE)
+        fig, ax = _fig()
         xs = sorted(a)
         ax.plot(xs, [100 * a[x] / a[base] for x in xs], color=_MAIN, lw=1.6, marker="o", ms=3, label=plain(label))
         px = sorted(b)
@@ -250,7 +267,7 @@ def digit_chart(rows: Sequence[Mapping[str, Any]], n: int | None, *, lang: str, 
     if exp_sum > 1.5:
         clean = [(d, o, e / exp_sum, c) for d, o, e, c in clean]
     with plt.rc_context(_rc()):
-        fig, ax = plt.subplots(figsize=WIDE)
+        fig, ax = _fig(bottom=0.5)
         xs = list(range(len(clean)))
         exp = [c[2] for c in clean]
         obs = [c[1] for c in clean]
@@ -301,7 +318,7 @@ def debt_trajectory(history: Mapping[Any, Any] | None, *, lang: str, title: str 
     if len(hist) < 2 and len(fan_pts) < 2:
         return None
     with plt.rc_context(_rc()):
-        fig, ax = plt.subplots(figsize=WIDE)
+        fig, ax = _fig(right=0.6)
         xs_all: list[float] = []
         if hist:
             hx, hy = zip(*hist)
@@ -362,7 +379,7 @@ def growth_comparison(reported: Mapping[Any, Any] | None, *, lang: str, implied:
     if len(rep) < 3:
         return None
     with plt.rc_context(_rc()):
-        fig, ax = plt.subplots(figsize=WIDE)
+        fig, ax = _fig()
         xs = [p[0] for p in rep]
         ax.plot(xs, [100 * p[1] for p in rep], color=_MAIN, lw=1.7, marker="o", ms=3,
                 label=plain(reported_label or t("ch_reported", lang)), zorder=4)

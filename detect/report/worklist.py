@@ -50,47 +50,21 @@ _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def build_workbook(rows: Sequence[dict[str, Any]], lang: str, date: _dt.date):
-    """An openpyxl Workbook of the worklist rows (see :func:`detect.report.content.worklist_rows`)."""
+    """An openpyxl Workbook (write-only, streamed) of the worklist rows (see
+    :func:`detect.report.content.worklist_rows`)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = t("worklist", lang)
-    head_fill = PatternFill("solid", fgColor="1F4E79")
-    head_font = Font(bold=True, color="FFFFFF")
-    for j, (key, lab, width) in enumerate(COLUMNS, start=1):
-        c = ws.cell(row=1, column=j, value=t(lab, lang))
-        c.fill, c.font = head_fill, head_font
-        c.alignment = Alignment(vertical="center", wrap_text=True)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(t("worklist", lang))
+    keys = [c[0] for c in COLUMNS]
+    for j, (_, _, width) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
-    sev_fill = {"high": "FADBD8", "medium": "FDEBD0", "low": "FCF3CF", "info": "EAEDED"}
-    overdue_fill = PatternFill("solid", fgColor="F5B7B1")
-    overdue_font = Font(bold=True, color="78281F")
-    wrap = Alignment(vertical="top", wrap_text=True)
-    status_col = next(i for i, c in enumerate(COLUMNS, 1) if c[0] == "status")
-    deadline_col = next(i for i, c in enumerate(COLUMNS, 1) if c[0] == "deadline")
-    sev_col = next(i for i, c in enumerate(COLUMNS, 1) if c[0] == "severity")
-    for i, r in enumerate(rows, start=2):
-        for j, (key, _, _) in enumerate(COLUMNS, start=1):
-            v = r.get(key, "")
-            if key == "severity":
-                v = severity_label(str(v), lang)
-            elif key == "status":
-                v = status_label(str(v), lang)
-            elif key == "q_value":
-                v = None if v is None else float(v)
-            elif key == "notes":
-                v = r.get("notes", "")
-            cell = ws.cell(row=i, column=j, value=neutralise(v) if isinstance(v, str) else v)
-            cell.alignment = wrap
-        ws.cell(row=i, column=sev_col).fill = PatternFill("solid", fgColor=sev_fill.get(r.get("severity"), "FFFFFF"))
-        if r.get("overdue"):
-            for col in (deadline_col, status_col):
-                ws.cell(row=i, column=col).fill = overdue_fill
-                ws.cell(row=i, column=col).font = overdue_font
+    status_col = keys.index("status") + 1
+    deadline_col = keys.index("deadline") + 1
     last = max(len(rows) + 1, 2)
     ws.freeze_panes = "B2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{last}"
@@ -100,11 +74,53 @@ def build_workbook(rows: Sequence[dict[str, Any]], lang: str, date: _dt.date):
     dv.error = t("wl_status", lang)
     dv.errorTitle = t("wl_status", lang)
     dv.add(f"{letter}2:{letter}{max(last, 1000)}")
-    ws.add_data_validation(dv)
+    ws.data_validations.append(dv)
     dl = get_column_letter(deadline_col)
     dvd = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
     dvd.add(f"{dl}2:{dl}{max(last, 1000)}")
-    ws.add_data_validation(dvd)
+    ws.data_validations.append(dvd)
+
+    head_fill = PatternFill("solid", fgColor="1F4E79")
+    head_font = Font(bold=True, color="FFFFFF")
+    head_align = Alignment(vertical="center", wrap_text=True)
+    header = []
+    for key, lab, _ in COLUMNS:
+        c = WriteOnlyCell(ws, value=t(lab, lang))
+        c.fill, c.font, c.alignment = head_fill, head_font, head_align
+        header.append(c)
+    ws.append(header)
+    sev_fill = {"high": "FADBD8", "medium": "FDEBD0", "low": "FCF3CF", "info": "EAEDED"}
+    fills = {k: PatternFill("solid", fgColor=v) for k, v in sev_fill.items()}
+    overdue_fill = PatternFill("solid", fgColor="F5B7B1")
+    overdue_font = Font(bold=True, color="78281F")
+    wrap = Alignment(vertical="top", wrap_text=True)
+    wrap_keys = {"summary", "what_to_check", "notes"}
+    for r in rows:
+        out = []
+        for key in keys:
+            v = r.get(key, "")
+            if key == "severity":
+                v = severity_label(str(v), lang)
+            elif key == "status":
+                v = status_label(str(v), lang)
+            elif key == "q_value":
+                v = None if v is None else float(v)
+            if isinstance(v, str):
+                v = neutralise(v)
+            styled = (key in wrap_keys or (key == "severity" and r.get("severity") in fills)
+                      or (key in ("deadline", "status") and r.get("overdue")))
+            if not styled:
+                out.append(v)
+                continue
+            c = WriteOnlyCell(ws, value=v)
+            if key in wrap_keys:  # long text wraps; styling every cell would triple the time
+                c.alignment = wrap
+            if key == "severity":
+                c.fill = fills[r["severity"]]
+            if key in ("deadline", "status") and r.get("overdue"):
+                c.fill, c.font = overdue_fill, overdue_font
+            out.append(c)
+        ws.append(out)
     stamp = _dt.datetime(date.year, date.month, date.day)
     wb.properties.creator = "detect"
     wb.properties.lastModifiedBy = "detect"

@@ -1,0 +1,47 @@
+"""Charts degrade gracefully and are deterministic (detect/report/charts.py)."""
+
+from __future__ import annotations
+
+import math
+
+from detect.report import charts
+
+
+def test_period_x():
+    assert charts.period_x("2015") == 2015
+    assert charts.period_x("2015Q3") == 2015.5
+    assert charts.period_x("2015-07") == 2015.5
+    assert charts.period_x("soon") is None
+
+
+def test_absent_evidence_gives_no_chart():
+    assert charts.time_series(None, lang="zh") is None
+    assert charts.time_series({"2015": 1.0}, lang="zh") is None
+    assert charts.time_series({"2015": None, "2016": "x"}, lang="en") is None
+    assert charts.proxy_comparison({"2015": 1, "2016": 2}, {"2015": 1}, lang="en", label="a", proxy_label="b") is None
+    assert charts.digit_chart([], None, lang="en") is None
+    assert charts.debt_trajectory(None, lang="en") is None
+    assert charts.growth_comparison({}, lang="en") is None
+    assert charts.ranked_regions([("a", 0.0, "info")], "en") is None
+
+
+def test_digit_band_marks_digits_outside():
+    """Bars outside expected ± 1.96 sqrt(e(1-e)/n) are drawn red, the others blue."""
+    e = [math.log10(1 + 1 / d) for d in range(1, 10)]
+    obs = list(e)
+    obs[4] = e[4] - 0.05         # digit 5: far outside the band at n = 1000 (half-width 0.017)
+    obs[5] = e[5] + 0.05         # digit 6 (the legend's patch takes the first bar's colour: digit 1)
+    s = sum(obs)
+    rows = [{"digit": d, "observed": o / s, "expected": x} for d, o, x in zip(range(1, 10), obs, e)]
+    svg = charts.digit_chart(rows, 1000, lang="en")
+    assert svg.count("fill: #c0392b") == 2
+    # at n = 50 the band is wider (half-widths 0.075 at digit 5, 0.069 at digit 6): nothing is outside
+    assert charts.digit_chart(rows, 50, lang="en").count("fill: #c0392b") == 0
+
+
+def test_svg_deterministic_and_mathtext_safe():
+    kw = dict(lang="zh", title="$x$ 标题", flagged=[(2016.0, 2016.0)], breaks=[2017.0])
+    s = {str(y): 100 + y % 7 for y in range(2010, 2020)}
+    a, b = charts.time_series(s, **kw), charts.time_series(s, **kw)
+    assert a == b and "<svg" in a
+    assert charts.ranked_regions([("$a$ 省 $", 2.0, "high")], "zh")

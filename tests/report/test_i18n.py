@@ -1,0 +1,33 @@
+"""Labels in both languages (detect/report/i18n.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from detect.exceptions import UsageError
+from detect.report.i18n import LABELS, severity_label, status_label, t
+
+
+def test_every_label_in_both_languages_with_same_fields():
+    for key, (en, zh) in LABELS.items():
+        assert en.strip() and zh.strip(), key
+        assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", zh)), key
+
+
+def test_chinese_labels_are_chinese():
+    skip = {"sha256", "region_heading"}  # a hash name; "{name}（{code}）" is all fields
+    for key, (_, zh) in LABELS.items():
+        if key not in skip:
+            assert re.search(r"[\u4e00-\u9fff]", zh), key
+
+
+def test_lookup_and_fallbacks():
+    assert t("worklist", "zh") == "问题清单"
+    assert t("page_of", "en", page=2, total=9) == "Page 2 of 9"
+    assert severity_label("high", "zh") == "高"
+    assert status_label("under_review", "en") == "under review"
+    assert status_label("something_new", "zh") == "something_new"
+    with pytest.raises(UsageError):
+        t("worklist", "fr")
