@@ -118,7 +118,7 @@ def grade_table(ratios: DebtRatios) -> pd.DataFrame:
         return pd.DataFrame()
     val = ratios.wide("value")
     over = ratios.wide("over_line")
-    reason = t[t["ratio"] == "debt_ratio"].set_index(["region_code", "year"])
+    reason = ratios.ratio("debt_ratio").set_index(["region_code", "year"])
     out = pd.DataFrame({
         "debt_to_gdp": val["debt_to_gdp"], "over_60pct": over["debt_to_gdp"].astype(bool),
         "debt_to_revenue": val["debt_to_revenue"],

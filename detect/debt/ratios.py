@@ -168,20 +168,31 @@ class DebtRatios:
     table: pd.DataFrame
     resources_basis: str = "fiscal_revenue + transfer_revenue + fund_revenue (+ state_capital_revenue where given)"
     notes: list[str] = field(default_factory=list)
+    parts: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def ratio(self, name: str) -> pd.DataFrame:
+        """The rows of one ratio, in (region_code, year) grid order."""
+        if name not in RATIOS:
+            from detect.exceptions import UsageError
+
+            raise UsageError(f"unknown ratio {name!r}; known: {', '.join(RATIOS)}")
+        if name in self.parts:
+            return self.parts[name]
+        return self.table[self.table["ratio"] == name]
 
     def wide(self, what: str = "value") -> pd.DataFrame:
         """(region_code, year) x ratio table of ``value`` (or ``grade``, ``over_line``...)."""
-        t = self.table
-        if len(t) == 0:
+        if len(self.table) == 0:
             return pd.DataFrame()
-        w = t.pivot(index=["region_code", "year"], columns="ratio", values=what)
-        w.columns.name = None
-        return w[[c for c in RATIOS if c in w.columns]]
+        first = self.ratio(next(iter(RATIOS)))
+        idx = pd.MultiIndex.from_arrays([first["region_code"].to_numpy(), first["year"].to_numpy()],
+                                        names=["region_code", "year"])
+        return pd.DataFrame({n: self.ratio(n)[what].to_numpy() for n in RATIOS}, index=idx)
 
     def grades(self) -> pd.DataFrame:
         """Each region's latest graded year: ``region_code, region_name, year, basis, value, grade``
         (basis ``full_caliber_ratio`` where lgfv_debt is given, else ``debt_ratio`` = lower bound)."""
-        g = graded_series(self.table)
+        g = graded_series(self)
         g = g[g["value"].notna()]
         if len(g) == 0:
             return pd.DataFrame(columns=["region_code", "region_name", "year", "basis", "value", "grade"])
@@ -190,9 +201,12 @@ class DebtRatios:
 
     def not_computable(self) -> pd.DataFrame:
         """Ratios that could not be computed, grouped: ``ratio, reason, needs, n`` (most frequent first)."""
-        t = self.table[~self.table["computable"]]
+        parts = [self.ratio(n) for n in RATIOS] if len(self.table) else []
+        t = [p.loc[~p["computable"].to_numpy(), ["ratio", "reason", "needs"]] for p in parts]
+        t = pd.concat(t, ignore_index=True) if t else pd.DataFrame()
         if len(t) == 0:
             return pd.DataFrame(columns=["ratio", "reason", "needs", "n"])
+        t = t.astype(object)
         out = t.groupby(["ratio", "reason", "needs"], sort=False).size().rename("n").reset_index()
         return out.sort_values(["ratio", "n"], ascending=[True, False], kind="mergesort").reset_index(drop=True)
 
@@ -201,8 +215,8 @@ class DebtRatios:
         rows = []
         nc = self.not_computable()
         for name, spec in RATIOS.items():
-            t = self.table[self.table["ratio"] == name]
-            comp = t[t["computable"]]
+            t = self.ratio(name) if len(self.table) else self.table
+            comp = t[t["computable"].to_numpy(dtype=bool)]
             top = nc[nc["ratio"] == name]
             rows.append({
                 "ratio": name, "label_zh": spec.label_zh, "formula": spec.formula,
@@ -287,19 +301,24 @@ def compute_ratios(panel: Panel | DebtFrame, config: Config | None = None) -> De
             t["over_line"] = (t["value"] > line * (1 + tol)).to_numpy()
         t["grade"] = grade(t["value"], config) if spec.name in ("debt_ratio", "full_caliber_ratio") else ""
         parts.append(t)
-    table = pd.concat(parts, ignore_index=True)
-    table["region_name"] = table["region_code"].map(names).astype(object)
-    table["over_line"] = table["over_line"].astype(bool)
-    return DebtRatios(table[list(TABLE_COLUMNS)])
+    region_name = pd.Series(frame.codes).map(names).to_numpy(dtype=object)
+    by = {}
+    for spec, t in zip(RATIOS.values(), parts):
+        t["region_name"] = np.repeat(region_name, frame.n_years)
+        t["over_line"] = t["over_line"].astype(bool)
+        by[spec.name] = t[list(TABLE_COLUMNS)]
+    return DebtRatios(pd.concat(list(by.values()), ignore_index=True), parts=by)
 
 
-def graded_series(table: pd.DataFrame) -> pd.DataFrame:
+def graded_series(res: "DebtRatios") -> pd.DataFrame:
     """Per region-year the ratio that is graded: full caliber where computable, else statutory 债务率.
 
     Returns ``region_code, region_name, year, basis, value, grade`` (value NaN when neither is computable).
     """
-    full = table[table["ratio"] == "full_caliber_ratio"].set_index(["region_code", "year"])
-    stat = table[table["ratio"] == "debt_ratio"].set_index(["region_code", "year"])
+    if len(res.table) == 0:
+        return pd.DataFrame(columns=["region_code", "year", "region_name", "basis", "value", "grade"])
+    full = res.ratio("full_caliber_ratio").set_index(["region_code", "year"])
+    stat = res.ratio("debt_ratio").set_index(["region_code", "year"])
     use_full = full["value"].notna()
     out = pd.DataFrame({
         "region_name": stat["region_name"],
@@ -363,7 +382,7 @@ class DebtRatiosDetector(Detector):
 
     # grades: runs of consecutive years above green, one finding per run and basis
     def _grades(self, res: DebtRatios, frame: DebtFrame, config: Config, out: Findings) -> None:
-        g = graded_series(res.table)
+        g = graded_series(res)
         if g["value"].notna().sum() == 0:
             return
         from detect.debt.stress import crossing_years_for  # local: stress imports this module
@@ -423,13 +442,12 @@ class DebtRatiosDetector(Detector):
 
     # warning lines of the other ratios
     def _lines(self, res: DebtRatios, frame: DebtFrame, config: Config, out: Findings) -> None:
-        t = res.table
         names = frame.names()
         years = frame.years
-        gm = graded_series(t)
+        gm = graded_series(res)
         graded_above = frame.matrix(gm["value"]) >= float(threshold("debt_grades.green_below", config))
         for ratio, sev in _LINE_SEVERITY.items():
-            sub = t[t["ratio"] == ratio]
+            sub = res.ratio(ratio)
             over = np.asarray(sub["over_line"], dtype=bool).reshape(frame.n_regions, frame.n_years)
             if ratio == "debt_ratio":  # 100-120 %: the grade findings cover >= 120 %
                 over = over & ~graded_above

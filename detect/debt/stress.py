@@ -343,9 +343,10 @@ def crossing_years_for(frame: DebtFrame, rows: list[int], config: Config | None 
 def _evidence(a: Assumptions, paths: dict, rows: np.ndarray, ln: dict[str, float], config) -> dict[str, dict]:
     out: dict[str, dict] = {}
     proj = {sc: project(*v) for sc, v in paths.items()}
-    cross = {}
+    cross, why_all = {}, {}
     for sc, (d0, *_rest) in paths.items():
         cross[sc] = first_crossings(d0, proj[sc], a.year0, ln)
+        why_all[sc] = missing_inputs(a, sc)
     for r in rows:
         code = str(a.codes[r])
         if a.reason[r] or not np.isfinite(a.d0[r]):
@@ -353,7 +354,7 @@ def _evidence(a: Assumptions, paths: dict, rows: np.ndarray, ln: dict[str, float
             continue
         cy, pp, nc = {}, {}, {}
         for sc in paths:
-            why = missing_inputs(a, sc)[r]
+            why = why_all[sc][r]
             p = proj[sc][r]
             if why or not np.isfinite(p).all():
                 nc[sc] = why or "inputs missing"
