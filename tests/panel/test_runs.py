@@ -88,3 +88,26 @@ def test_normal_scores_preserve_tail_probability():
 def test_ar_inflation_is_long_run_variance_ratio():
     assert ar_inflation(-0.3) == 1.0
     assert ar_inflation(0.5) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("k", [1, 3, 6])
+def test_truncated_sum_tail_matches_simulation(k):
+    c = 0.5
+    rng = np.random.default_rng(21)
+    z = np.abs(rng.standard_normal(3_000_000))
+    z = z[z > c]
+    h = z[: len(z) // k * k].reshape(-1, k).sum(axis=1)
+    for q in (0.9, 0.99, 0.999):
+        s = np.quantile(h, q)
+        p = halfnormal_sum_sf(np.array([s]), np.array([k]), c)[0]
+        assert abs(p - (1 - q)) <= 0.1 * (1 - q) + 4 * np.sqrt(q * (1 - q) / len(h))
+
+
+def test_threshold_runs_are_uniform_under_the_null():
+    rng = np.random.default_rng(8)
+    u = pd.DataFrame(rng.standard_normal((3000, 15)), columns=range(2005, 2020))
+    runs = find_runs(u, 0.5)
+    assert (runs["sum"].abs() > 0.5 * runs["k"]).all()
+    p = run_sum_p(runs, c=0.5)
+    for a in (0.01, 0.05, 0.2):
+        assert abs((p <= a).mean() - a) < 0.15 * a + 0.002
