@@ -1,0 +1,1 @@
+"""Fixtures of the per-series detector tests (helpers live in series_panels.py)."""
