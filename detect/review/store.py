@@ -146,9 +146,13 @@ def stress_due_date(evidence: Any, config: Config | None = None) -> tuple[str, s
     ratio first crosses a warning line). The deadline is ``review.stress_due_month`` /
     ``review.stress_due_day`` (30 June, see thresholds.toml) of the earliest crossing year of the
     baseline scenario (a scenario whose name contains ``baseline``); when no scenario is called
-    baseline, of the earliest year over all scenarios. Years that are missing or not whole
-    numbers are ignored. A line already crossed gives a deadline in the past: the finding is
-    overdue from the start, as it should be.
+    baseline, of the earliest year over all scenarios. Only projected crossings count: where the
+    evidence gives the projection's start (``evidence["projection"]["start_year"]``, the last
+    observed year), a line crossed in or before that year is a fact of the data, not a forecast,
+    and gives no deadline (the finding itself says so; a reviewer sets the deadline). Years that
+    are missing or not whole numbers are ignored. A projected crossing year that is already past
+    when the run is recorded (old data) gives a past deadline: the finding is overdue from the
+    start, as it should be.
     """
     if not isinstance(evidence, dict):
         return None
@@ -157,12 +161,16 @@ def stress_due_date(evidence: Any, config: Config | None = None) -> tuple[str, s
         return None
     base = {s: v for s, v in cy.items() if "baseline" in str(s).lower() and isinstance(v, dict)}
     pool = base or {s: v for s, v in cy.items() if isinstance(v, dict)}
+    proj = evidence.get("projection")
+    start = _num(proj.get("start_year")) if isinstance(proj, dict) else None
     best: tuple[int, str, str] | None = None
     for scen, lines in pool.items():
         for line, year in lines.items():
             y = _num(year)
             if y is None or y != int(y) or not 1900 <= y <= 2200:
                 continue
+            if start is not None and y <= start:
+                continue  # already crossed in the data: not a projection
             cand = (int(y), str(scen), str(line))
             if best is None or cand < best:
                 best = cand

@@ -119,11 +119,19 @@ def test_findings_are_refreshed_but_keep_their_status(reg, make_run):
     ({"adverse": {"w": 2029}, "severe": {"w": 2027, "x": None}}, "2027-06-30"),   # no baseline: earliest
     ({"Baseline (IMF)": {"w": 2031.0, "x": "n/a"}}, "2031-06-30"),
     ({"baseline": {"w": None}}, None),
+    # as the debt detectors write it: lines crossed by the last observed year are not projections
+    ({"baseline": {"100%": 2022, "120%": 2022, "300%": 2026}, "combined": {"300%": 2023},
+      "projection": None}, "2026-06-30"),
+    ({"baseline": {"100%": 2022, "120%": 2022}, "combined": {"300%": 2023}, "projection": None}, None),
     ({}, None),
     ("2027", None),
 ])
 def test_stress_due_date(crossing, expected):
-    got = stress_due_date({"crossing_years": crossing})
+    ev = {"crossing_years": crossing}
+    if isinstance(crossing, dict) and "projection" in crossing:
+        ev = {"crossing_years": {k: v for k, v in crossing.items() if k != "projection"},
+              "projection": {"start_year": 2022, "base": "comprehensive_resources"}}
+    got = stress_due_date(ev)
     assert (got[0] if got else None) == expected
 
 
