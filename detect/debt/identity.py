@@ -174,7 +174,10 @@ class DebtIdentity(Detector):
                 period_zh = f"{y1}年" if s == e else f"{y0}–{y1}年"
                 lab, lab_zh = bal.replace("_", " "), LABEL_ZH.get(bal, bal)
                 out.items.append(Finding(
-                    region_code=code, region_name=str(names.get(code, code)), indicator=bal,
+                    # the statutory breach is about 限额利用率; naming it so keeps its id apart from the
+                    # debt_balance residual findings over the same years
+                    region_code=code, region_name=str(names.get(code, code)),
+                    indicator="limit_utilisation" if bal == "debt_balance" else bal,
                     period_start=y0, period_end=y1, detector=self.name, statistic=float(Bm[r, j] / Lm[r, j]),
                     p_value=float("nan"), family=self.family, kind=kind, effect=float(ex.max()), severity_hint=sev,
                     summary=(f"The {lab} is above its approved limit {period_en}: {money(Bm[r, j])} 亿元 against a "

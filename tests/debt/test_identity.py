@@ -77,3 +77,16 @@ def test_limit_breach_rule():
     assert f[("990300", "sublimit_breach")].severity_hint == "medium"
     assert ("990200", "limit_breach") not in f
     assert any("residual not computable" in n for n in out.notes)
+
+
+def test_breach_and_persistent_residual_over_the_same_years_have_distinct_ids():
+    # debt hidden from 2015 on and above the limit from 2015 on: both findings cover 2015-2021
+    p = growth_panel(n=24, persistent=(6, 2015, 0.08))
+    d = p.data.copy()
+    m = (d.region_code == "990700") & (d.indicator == "debt_limit") & (d.year >= 2015)
+    d.loc[m, "value"] = 1.0
+    out = DebtIdentity().run(Panel(d), CFG)
+    ids = [f.finding_id for f in out]
+    assert len(ids) == len(set(ids))
+    kinds = {f.kind: f.indicator for f in out if f.region_code == "990700"}
+    assert kinds["limit_breach"] == "limit_utilisation" and kinds["persistent_debt_above_deficit"] == "debt_balance"
