@@ -80,13 +80,15 @@ def test_limit_breach_rule():
 
 
 def test_breach_and_persistent_residual_over_the_same_years_have_distinct_ids():
-    # debt hidden from 2015 on and above the limit from 2015 on: both findings cover 2015-2021
-    p = growth_panel(n=24, persistent=(6, 2015, 0.08))
+    # debt hidden from 2011 on and above the limit from 2011 on: both findings cover 2011-2021
+    p = growth_panel(n=24, persistent=(6, 2011, 0.08))
     d = p.data.copy()
-    m = (d.region_code == "990700") & (d.indicator == "debt_limit") & (d.year >= 2015)
+    m = (d.region_code == "990700") & (d.indicator == "debt_limit") & (d.year >= 2011)
     d.loc[m, "value"] = 1.0
     out = DebtIdentity().run(Panel(d), CFG)
     ids = [f.finding_id for f in out]
     assert len(ids) == len(set(ids))
-    kinds = {f.kind: f.indicator for f in out if f.region_code == "990700"}
-    assert kinds["limit_breach"] == "limit_utilisation" and kinds["persistent_debt_above_deficit"] == "debt_balance"
+    mine = {f.kind: f for f in out if f.region_code == "990700"}
+    a, b = mine["limit_breach"], mine["persistent_debt_above_deficit"]
+    assert (a.period_start, a.period_end) == (b.period_start, b.period_end) == ("2011", "2021")
+    assert (a.indicator, b.indicator) == ("limit_utilisation", "debt_balance")
