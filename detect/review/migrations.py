@@ -266,6 +266,8 @@ def migrate(conn: sqlite3.Connection) -> int:
     ------
     RuntimeError
         The database has a newer schema than this version of detect knows.
+    ValueError
+        The file is an SQLite database of another application (tables, but no schema version).
     """
     applied = 0
     while True:
@@ -279,10 +281,18 @@ def migrate(conn: sqlite3.Connection) -> int:
             if v == SCHEMA_VERSION:
                 conn.execute("COMMIT")
                 break
+            if v == 0 and conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]:
+                raise ValueError("it is an SQLite database of another application (it has tables but no detect "
+                                 "schema version); give another file")
+            now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             for stmt in split_statements(MIGRATIONS[v]):
                 conn.execute(stmt)
-            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                         (v + 1, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+            if v == 0:
+                from detect import __version__
+
+                conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?), ('created_by', ?)",
+                             (now, f"detect {__version__}"))
+            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (v + 1, now))
             conn.execute(f"PRAGMA user_version = {int(v) + 1}")
             conn.execute("COMMIT")
             applied += 1

@@ -39,7 +39,8 @@ import pandas as pd
 from detect.config import Config, threshold
 from detect.exceptions import InputError
 from detect.findings import FINDING_COLUMNS, read_findings
-from detect.review.migrations import ALLOWED_TRANSITIONS, SCHEMA_VERSION, STATUS_LABELS_ZH, migrate
+from detect.review.migrations import (ALLOWED_TRANSITIONS, SCHEMA_VERSION, STATUS_LABELS_ZH, current_version,
+                                      migrate)
 
 #: Default register file (relative to the working directory) when neither ``--db`` nor
 #: ``DETECT_DB`` is given.
@@ -247,6 +248,11 @@ class Register:
         try:
             self.conn.row_factory = sqlite3.Row
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if (current_version(self.conn) == 0 and self.conn.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]):
+                # checked before anything is written (journal mode included); migrate() checks again
+                raise ValueError("it is an SQLite database of another application (it has tables but no detect "
+                                 "schema version); give another file")
             self._retry_plain(lambda: self.conn.execute("PRAGMA journal_mode = WAL").fetchone())
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute("PRAGMA synchronous = FULL")
@@ -254,6 +260,9 @@ class Register:
         except RuntimeError as exc:
             self.conn.close()
             raise InputError(f"register {self.path}: {exc}; upgrade detect to use it") from None
+        except ValueError as exc:
+            self.conn.close()
+            raise InputError(f"{self.path} is not a detect register: {exc}") from None
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             raise InputError(f"{self.path} is not a usable detect register: {exc}") from None

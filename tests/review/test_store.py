@@ -230,6 +230,27 @@ def test_bad_inputs(reg, tmp_path, make_run):
         Register(tmp_path / "absent.sqlite", create=False)
 
 
+def test_another_applications_database_is_left_alone(tmp_path):
+    import sqlite3
+
+    p = tmp_path / "other.sqlite"
+    c = sqlite3.connect(p)
+    c.execute("CREATE TABLE customers (name TEXT)")
+    c.commit()
+    c.close()
+    with pytest.raises(InputError, match="another application"):
+        Register(p)
+    c = sqlite3.connect(p)
+    assert [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["customers"]
+    assert c.execute("PRAGMA journal_mode").fetchone()[0] == "delete"   # not even switched to WAL
+    c.close()
+
+
+def test_meta_records_creation(reg):
+    meta = dict(reg.conn.execute("SELECT key, value FROM meta").fetchall())
+    assert meta["created_by"].startswith("detect ") and meta["created_at"].endswith("Z")
+
+
 def test_newer_schema_is_refused(tmp_path):
     p = tmp_path / "r.sqlite"
     Register(p).close()
