@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("id", metavar="ID")
     q.add_argument("--to", required=True, metavar="OWNER", help="who is responsible")
     q.add_argument("--due", required=True, metavar="YYYY-MM-DD", help="deadline")
-    q.add_argument("--by", metavar="NAME", help="who makes the assignment (default: the owner)")
+    q.add_argument("--by", metavar="NAME", help="who makes the assignment (default: your login name)")
     q.add_argument("--note", default="", metavar="TEXT")
     q.set_defaults(func=cmd_assign)
 
@@ -175,8 +175,17 @@ def _echo(f: dict) -> None:
 
 def cmd_assign(args: argparse.Namespace) -> int:
     with _reg(args) as reg:
-        _echo(reg.assign(args.id, args.to, args.due, by=args.by or args.to, note=args.note))
+        _echo(reg.assign(args.id, args.to, args.due, by=args.by or _login(), note=args.note))
     return 0
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        raise InputError("say who makes the assignment (--by NAME)") from None
 
 
 def cmd_status(args: argparse.Namespace) -> int:
