@@ -415,8 +415,8 @@ class DebtRatiosDetector(Detector):
             tail_en = tail_zh = ""
             if base_cross:
                 line, yr = base_cross
-                tail_en = f"; on the baseline projection it crosses {line} in {yr}"
-                tail_zh = f"；基准情形下{yr}年越过{line}线"
+                tail_en = f"; on the baseline projection the statutory debt ratio crosses {line} in {yr}"
+                tail_zh = f"；基准情形下法定债务率{yr}年越过{line}线"
             lb_en = " (statutory debt only: a lower bound, LGFV debt not given)" if lower else ""
             lb_zh = "（仅法定债务，未含城投债务，为下限）" if lower else ""
             period_en = f"in {y1}" if s == e else f"in {y0}-{y1}"
