@@ -71,7 +71,7 @@ decimal_text = st.builds(
 ).filter(lambda s: Decimal(s) != 0)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(decimal_text, min_size=1, max_size=30))
 def test_text_matches_decimal_reference(texts):
     d = extract(texts)
@@ -82,7 +82,7 @@ def test_text_matches_decimal_reference(texts):
         assert d.decimals[i] == dec, t
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(st.decimals(min_value=Decimal("1e-6"), max_value=Decimal("1e14"), places=None,
                             allow_nan=False, allow_infinity=False).filter(lambda v: v > 0), min_size=1, max_size=30))
 def test_float_matches_decimal_at_15_digits(values):
