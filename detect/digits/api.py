@@ -14,7 +14,7 @@ import pandas as pd
 
 from detect.config import Config, load_config, threshold
 from detect.digits.counts import Sign, codes_from_digits, count_digits
-from detect.digits.extract import Extraction, _scale, extract, is_text
+from detect.digits.extract import Extraction, _scale, extract
 from detect.digits.result import BenfordResult, SimpleResult
 from detect.digits.stats import BENFORD_TESTS, DF_EXPECTED_MEAN, DF_EXPECTED_SD, DigitTest, check_test
 from detect.exceptions import InputError
@@ -251,4 +251,4 @@ def distortion_factor(values, min_value: float | None = 10.0, *, sign: Sign = "p
                          "z": float(z), "p_value": float(2 * stats.norm.sf(abs(z)))})
 
 
-__all__ = ["benford", "distortion_factor", "duplicates", "mantissa_arc", "second_order", "summation", "is_text"]
+__all__ = ["benford", "distortion_factor", "duplicates", "mantissa_arc", "second_order", "summation"]

@@ -78,3 +78,26 @@ def test_clean_panel_false_alarm_rate():
     assert res.n_tests == 60
     assert len(res) <= 8
     assert all(f.p_value > 1e-3 for f in res)
+
+
+def test_region_year_test_with_monthly_figures():
+    """Monthly figures give a year enough values for its own test: an invented year stands out."""
+    rng = np.random.default_rng(21)
+    rows = []
+    for r in range(6):
+        code = f"92{r:04d}"
+        for y in (2018, 2019, 2020):
+            for mth in range(1, 13):
+                for ind in INDS:
+                    v = 10 ** rng.uniform(2, 4)
+                    if code == "920002" and y == 2019:
+                        v = np.floor(v)                       # whole numbers: last digits 0
+                    rows.append((code, f"R{r}", "", ind, f"{y}-{mth:02d}", f"{v:.2f}", ""))
+    df = pd.DataFrame(rows, columns=["region_code", "region_name", "parent_code", "indicator", "period", "value", "unit"])
+    res = get_detector("digits").run(Panel.from_frame(df), CONFIG)
+    assert res.n_tests == 6 + 6 * 3
+    keys = {(f.region_code, f.period_start, f.period_end) for f in res}
+    assert ("920002", "2019", "2019") in keys
+    assert ("920002", "2018", "2020") in keys
+    assert not any(f.region_code == "920002" and f.period_start in ("2018", "2020") and f.period_end == f.period_start
+                   and f.p_value < 1e-4 for f in res)
