@@ -436,7 +436,9 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
         lab = indicator_label(ind, lang)
         scen = ev.get("scenarios") if isinstance(ev.get("scenarios"), Mapping) else proj.get("paths")
         scen = _pick_scenarios(scen, proj, lang) if isinstance(scen, Mapping) else None
-        cross = _flat_crossing(ev.get("crossing_years"))
+        if not _same_ratio(hist, proj):
+            scen, fan = None, None  # the projection is of another ratio than the series: do not mix them
+        cross = _flat_crossing(ev.get("crossing_years"), lang)
         svg = charts.debt_trajectory(hist, lang=lang, title=t("ch_debt", lang, indicator=lab), grade_lines=grade,
                                      fan=fan, scenarios=scen, crossing=cross)
         if svg:
@@ -497,14 +499,29 @@ def _grade_lines(ev: Mapping[str, Any]) -> dict[str, float] | None:
     return None
 
 
-def _flat_crossing(cy: Any) -> dict[str, Any]:
+def _same_ratio(hist: Mapping | None, proj: Mapping[str, Any]) -> bool:
+    """True when the projection starts from the series' last value (within 5 %), or cannot be checked."""
+    sv = proj.get("start_value") if isinstance(proj, Mapping) else None
+    pts = charts.as_points(hist)
+    if not pts or not _finite(sv):
+        return True
+    last = pts[-1][1]
+    return abs(float(sv) - last) <= 0.05 * max(abs(last), 1e-9)
+
+
+def _flat_crossing(cy: Any, lang: str = "en") -> dict[str, Any]:
     """``{scenario: {line: year}}`` or ``{scenario: year}`` -> ``{"scenario line": year}`` for the
     baseline (or, without one, every scenario's earliest line), years only."""
     if not isinstance(cy, Mapping):
         return {}
+    try:
+        from detect.debt.stress import SCENARIO_ZH
+    except ImportError:
+        SCENARIO_ZH = {}
     out: dict[str, Any] = {}
     pool = {k: v for k, v in cy.items() if str(k) == "baseline"} or cy
     for sc, v in pool.items():
+        sc = SCENARIO_ZH.get(sc, sc) if lang == "zh" else sc
         if isinstance(v, Mapping):
             for line, y in v.items():
                 if y is not None and charts.period_x(y) is not None:

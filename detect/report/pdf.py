@@ -456,16 +456,17 @@ def _data_appendix(doc: _Doc, data: RunData) -> None:
         for r in g.itertuples(index=False):
             cells += [lit(r.reason), lit(str(int(r.n))), lit(str(r.example)[:60])]
         doc.add("#table(columns: (1fr, auto, auto), align: (left, right, left), " + ", ".join(cells) + ")")
-    inds = [r for r in (m.get("indicators") or []) if isinstance(r, dict)]
+    inds = [r for r in (m.get("indicators") or []) if isinstance(r, dict) and r.get("indicator")]
     if inds:
-        keys = [k for k in inds[0].keys() if k != "indicator"][:5]
         doc.add(f"== {txt(doc.t('catalogue'))}")
-        cells = [_header([doc.t("indicator"), *keys])]
+        cells = [_header([doc.t("indicator"), doc.t("code"), doc.t("unit"), doc.t("periods")])]
         for r in inds:
-            ind = r.get("indicator", "")
-            cells.append(lit(f"{content.indicator_label(ind, lang)} ({ind})"))
-            cells += [lit(_value_text(r.get(k, ""))) for k in keys]
-        doc.add(f"#table(columns: (1fr, {', '.join(['auto'] * len(keys))}), " + ", ".join(cells) + ")")
+            ind = str(r.get("indicator", ""))
+            first = r.get("first_period", r.get("first", ""))
+            last = r.get("last_period", r.get("last", ""))
+            span = f"{first}–{last}" if first and last and first != last else str(first or last or "–")
+            cells += [lit(content.indicator_label(ind, lang)), f"raw({lit(ind)})", lit(r.get("unit", "") or "–"), lit(span)]
+        doc.add("#table(columns: (1fr, auto, auto, auto), " + ", ".join(cells) + ")")
 
 
 def build_source(data: RunData, lang: str, top_n: int, worklist: list[dict], register_source: str) -> _Doc:
