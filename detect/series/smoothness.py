@@ -319,10 +319,10 @@ class Smoothness(Detector):
             w_ratio = float(np.sqrt(scan["ratio"][i])) if np.isfinite(scan["ratio"][i]) else float("nan")
             stat, effect, kind = float(scan["z"][i]), w_ratio - 1.0, "smooth_vs_peers"
             en = (f"{what} in {y0}-{y1} varied only {w_ratio:.2f} times as much as the peer median over the same years "
-                  f"(s.d. around its own trend; z = {stat:.1f}, {fmt_p(p)} after Bonferroni over windows and "
-                  f"{n_sub} sub-tests); check whether reported growth was smoothed, against electricity and tax data.")
+                  f"(s.d. around its own trend; smallest window z = {stat:.1f}, {fmt_p(p)} against the null of "
+                  f"the smallest window, combined over {n_sub} sub-tests); check whether reported growth was smoothed, against electricity and tax data.")
             zh = (f"{y0}-{y1}年{what_zh}波动（围绕自身趋势的标准差）仅为同期同级地区中位数的{w_ratio:.2f}倍"
-                  f"（z={stat:.1f}，经窗口及{n_sub}项检验校正后{fmt_p(p)}）；请对照用电量和税收核查增速是否被平滑。")
+                  f"（最小窗口z={stat:.1f}，对照最小窗口零分布并综合{n_sub}项检验{fmt_p(p)}）；请对照用电量和税收核查增速是否被平滑。")
         else:
             d = details["proxies"]
             ratio = float(d["sd_ratio"][i])
