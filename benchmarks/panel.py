@@ -58,7 +58,7 @@ def make_national_panel(n_regions: int = 2850, n_years: int = 20, start: int = 2
     years = np.arange(start, start + T)
     prov_codes = np.array([f"{11 + i:02d}0000" for i in range(n_prov)])
     parent = rng.integers(0, n_prov, n_low)
-    low_codes = np.array([f"{11 + p:02d}{i:04d}"
+    low_codes = np.array([f"{11 + p:02d}{i + 1:04d}"
                           for i, p in enumerate(parent)])
     codes = np.concatenate([prov_codes, low_codes])
     parents = np.concatenate([np.full(n_prov, ""), prov_codes[parent]])
