@@ -114,10 +114,10 @@ def find_runs(u: pd.DataFrame, c: float = 0.0) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per run: ``region_code, sign (+1/-1), start, end, k, sum, sum_sq, years`` where
-        ``years`` is the list of the run's years.
+        One row per run: ``region_code, sign (+1/-1), start, end, k, sum, sum_sq, years, row, c0, c1``
+        where ``years`` is the list of the run's years and ``row``, ``c0..c1`` its position in ``u``.
     """
-    cols = ["region_code", "sign", "start", "end", "k", "sum", "sum_sq", "years"]
+    cols = ["region_code", "sign", "start", "end", "k", "sum", "sum_sq", "years", "row", "c0", "c1"]
     if u.empty:
         return pd.DataFrame(columns=cols)
     a = u.to_numpy(dtype=float)
@@ -146,6 +146,7 @@ def find_runs(u: pd.DataFrame, c: float = 0.0) -> pd.DataFrame:
         "sum": c1[ends + 1] - c1[starts], "sum_sq": c2[ends + 1] - c2[starts],
     })
     out["years"] = [years[i:j + 1].tolist() for i, j in zip(col0, col1)]
+    out["row"], out["c0"], out["c1"] = starts // ny, col0, col1
     return out[cols]
 
 
@@ -245,9 +246,10 @@ def simes_runs(p: pd.DataFrame, flag: pd.DataFrame) -> pd.DataFrame:
     runs = find_runs(u)
     if runs.empty:
         return runs.assign(p=pd.Series(dtype=float))
+    pa = p.to_numpy(dtype=float)
     pv = []
-    for code, yrs in zip(runs["region_code"], runs["years"]):
-        ps = np.sort(p.loc[code, yrs].to_numpy(dtype=float))
+    for i, a, b in zip(runs["row"], runs["c0"], runs["c1"]):
+        ps = np.sort(pa[i, a:b + 1])
         k = len(ps)
         pv.append(float(np.min(k * ps / np.arange(1, k + 1))))
     runs["p"] = np.clip(pv, 0.0, 1.0)
@@ -275,13 +277,46 @@ def log_growth(s: pd.DataFrame) -> pd.DataFrame:
 
 
 class SeriesCache:
-    """``panel.series(indicator)`` computed once per indicator within one detector run."""
+    """``panel.series(indicator)`` for every indicator from one reshaping of the panel.
+
+    Same result as :meth:`detect.data.panel.Panel.series` (latest vintage, annual, regions that
+    have rows for the indicator, every year between its first and last), but the long table is
+    pivoted once instead of filtered once per indicator, which matters on national panels.
+    """
 
     def __init__(self, panel) -> None:
         self.panel = panel
         self._tables: dict[str, pd.DataFrame] = {}
+        self._full: pd.DataFrame | None = None
+        self._years: pd.DataFrame | None = None
+
+    def _build(self) -> None:
+        d = self.panel.latest()
+        d = d[d["freq"] == "A"]
+        self._full = d.set_index(["indicator", "region_code", "year"])["value"].unstack("year").sort_index()
+        self._years = d.groupby("indicator")["year"].agg(["min", "max"])
 
     def __call__(self, indicator: str) -> pd.DataFrame:
         if indicator not in self._tables:
-            self._tables[indicator] = self.panel.series(indicator)
+            if self._full is None:
+                self._build()
+            if indicator not in self._years.index:
+                self._tables[indicator] = pd.DataFrame(dtype="float64")
+            else:
+                lo, hi = (int(v) for v in self._years.loc[indicator])
+                t = self._full.xs(indicator, level="indicator").reindex(columns=list(range(lo, hi + 1)))
+                t = t.astype("float64")
+                t.index.name = "region_code"
+                t.columns.name = None
+                self._tables[indicator] = t
         return self._tables[indicator]
+
+
+def year_dict(years, values) -> dict[str, float | None]:
+    """``{year: value}`` from parallel arrays, None for missing (JSON-able)."""
+    return {str(int(y)): (float(v) if np.isfinite(v) else None) for y, v in zip(years, values)}
+
+
+def aligned(long: pd.Series, like: pd.DataFrame) -> np.ndarray:
+    """A long ``(region_code, year)`` series as an array aligned with a regions x years table."""
+    return long.unstack("year").reindex(index=like.index, columns=like.columns).to_numpy(dtype=float)

@@ -28,30 +28,33 @@ from detect.data.aliases import ADDITIVE, label
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
 from detect._stats import two_sided_t_p as two_sided
-from detect.panel._runs import fit_null, period_text, series_dict, simes_runs
+from detect.panel._runs import SeriesCache, fit_null, period_text, series_dict, simes_runs
 from detect.registry import Detector, register
 
 
 def _decimals(raw: pd.Series) -> pd.Series:
     """Number of decimals of reported numbers (NaN when the raw text is unknown or not a plain number)."""
-    s = raw.fillna("").astype(str).str.strip().str.replace(",", "", regex=False)
-    ok = s.str.fullmatch(r"[-+]?\d+(\.\d*)?")
-    dec = s.str.extract(r"\.(\d*)$")[0].str.len().fillna(0)
-    return dec.where(ok.fillna(False)).astype(float)
+    t = raw.fillna("").astype(str).str.strip().str.replace(",", "", regex=False)
+    num = pd.to_numeric(t, errors="coerce")
+    plain = num.notna() & ~t.str.contains(r"[eE]", regex=True)
+    pos = t.str.find(".")
+    dec = np.where(pos.to_numpy() >= 0, t.str.len().to_numpy() - pos.to_numpy() - 1, 0).astype(float)
+    return pd.Series(np.where(plain.to_numpy(), dec, np.nan), index=raw.index)
 
 
-def half_units(panel: Panel, indicator: str, default_decimals: int) -> pd.DataFrame:
-    """Regions x years: half a unit of the last reported digit, in the indicator's base unit."""
+def half_units(panel: Panel, default_decimals: int) -> pd.DataFrame:
+    """``(indicator, region_code)`` x years: half a unit of the last reported digit, in the base unit."""
     d = panel.latest()
-    d = d[(d["indicator"] == indicator) & (d["freq"] == "A")]
+    d = d[d["freq"] == "A"]
     if d.empty:
         return pd.DataFrame(dtype=float)
     dec = _decimals(d["raw"])
     rawnum = pd.to_numeric(d["raw"].astype(str).str.replace(",", "", regex=False), errors="coerce")
     factor = (d["value"] / rawnum).where((rawnum != 0) & dec.notna(), 1.0).abs()
     h = 0.5 * 10.0 ** (-dec.fillna(default_decimals)) * factor
-    out = pd.DataFrame({"region_code": d["region_code"], "year": d["year"], "h": h})
-    return out.pivot_table(index="region_code", columns="year", values="h", aggfunc="max")
+    out = pd.DataFrame({"indicator": d["indicator"], "region_code": d["region_code"], "year": d["year"],
+                        "h": h.to_numpy()})
+    return out.groupby(["indicator", "region_code", "year"])["h"].max().unstack("year")
 
 
 @register
@@ -84,13 +87,16 @@ class Aggregation(Detector):
         medium = float(threshold("aggregation.medium_gap", config))
         min_parents = int(threshold("aggregation.min_parents", config))
         default_dec = int(threshold("aggregation.default_decimals", config))
-        for ind in panel.indicators:
-            if ind not in ADDITIVE:
-                continue
-            s = panel.series(ind)
+        todo = [ind for ind in panel.indicators if ind in ADDITIVE]
+        if not todo:
+            return out
+        series = SeriesCache(panel)
+        h_all = half_units(panel, default_dec)
+        for ind in todo:
+            s = series(ind)
             if s.empty:
                 continue
-            h = half_units(panel, ind, default_dec).reindex(index=s.index, columns=s.columns)
+            h = h_all.xs(ind, level="indicator").reindex(index=s.index, columns=s.columns)
             ch = s.loc[s.index.intersection(parent_of.index)]
             if ch.empty:
                 continue

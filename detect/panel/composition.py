@@ -26,8 +26,8 @@ from detect.config import Config, threshold
 from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
-from detect.panel._runs import (ar_inflation, find_runs, fit_null, lag1_correlation, log_growth,
-                                normal_scores, null_cdf, period_text, run_sum_p, series_dict, simes_runs)
+from detect.panel._runs import (SeriesCache, aligned, ar_inflation, find_runs, fit_null, lag1_correlation,
+                                log_growth, normal_scores, null_cdf, period_text, run_sum_p, simes_runs, year_dict)
 from detect.registry import Detector, register
 
 _CHECK_EN = "check the non-tax items — state-asset sales, fines, fees — and whether the tax base moved with them"
@@ -69,21 +69,23 @@ class Composition(Detector):
         if "fiscal_revenue" not in present:
             out.notes.append("composition: no fiscal_revenue in the panel; not applicable")
             return out
+        series = SeriesCache(panel)
         min_peers = int(threshold("composition.min_peers", config))
         report_p = float(threshold("scoring.report_p", config))
         regions = panel.regions.set_index("region_code")
         level = regions["level"]
-        fr = panel.series("fiscal_revenue")
+        names = regions["region_name"].astype(str).to_dict()
+        fr = series("fiscal_revenue")
         share = None
         if "nontax_revenue" in present:
-            share = panel.series("nontax_revenue").reindex_like(fr) / fr.where(fr > 0)
+            share = series("nontax_revenue").reindex_like(fr) / fr.where(fr > 0)
         elif "tax_revenue" in present:
-            share = 1.0 - panel.series("tax_revenue").reindex_like(fr) / fr.where(fr > 0)
+            share = 1.0 - series("tax_revenue").reindex_like(fr) / fr.where(fr > 0)
         if share is not None:
             share = share.where((share > -0.5) & (share < 1.5))
-            self._share_level(share, level, regions, config, min_peers, report_p, out)
+            self._share_level(share, level, names, config, min_peers, report_p, out)
             dshare = share.diff(axis=1)
-            self._runs(dshare, share, "nontax_revenue", "nontax_share_jump", level, regions, config, min_peers,
+            self._runs(dshare, share, "nontax_revenue", "nontax_share_jump", level, names, config, min_peers,
                        report_p, out, base_name=None)
         else:
             out.notes.append("composition: neither nontax_revenue nor tax_revenue present; the non-tax share "
@@ -94,13 +96,13 @@ class Composition(Detector):
                              "not tested")
             return out
         gr = log_growth(fr)
-        gb = log_growth(panel.series(base)).reindex_like(gr)
-        self._runs(gr - gb, fr, "fiscal_revenue", "revenue_outgrows_base", level, regions, config, min_peers,
+        gb = log_growth(series(base)).reindex_like(gr)
+        self._runs(gr - gb, fr, "fiscal_revenue", "revenue_outgrows_base", level, names, config, min_peers,
                    report_p, out, base_name=base, gr=gr, gb=gb)
         return out
 
     # --- 1. level of the non-tax share ---------------------------------------------------------
-    def _share_level(self, share, level, regions, config, min_peers, report_p, out) -> None:
+    def _share_level(self, share, level, names, config, min_peers, report_p, out) -> None:
         x = _long(share, "s")
         if x.empty:
             return
@@ -115,23 +117,24 @@ class Composition(Detector):
         p = pd.Series(np.nan, index=z.index)
         p[ok] = 1.0 - null_cdf(z[ok].to_numpy(), df_, sc)  # one-sided: a high non-tax share
         out.n_tests += int(ok.sum())
-        ptab = p.unstack("year").reindex(columns=share.columns)
-        flag = (ptab <= report_p).fillna(False)
-        runs = simes_runs(ptab, flag)
-        med = center.unstack("year").reindex(columns=share.columns)
-        for _, r in runs.iterrows():
-            if r["p"] > report_p:
-                continue
-            code, yrs = r["region_code"], list(r["years"])
-            per = period_text(int(r["start"]), int(r["end"]))
-            s_run = share.loc[code, yrs].to_numpy(dtype=float)
-            m_run = med.loc[code, yrs].to_numpy(dtype=float)
-            zmax = float(z.loc[[(code, y) for y in yrs]].max())
-            npeer = int(n.loc[[(code, yrs[0])]].iat[0])
-            pi = float(r["p"])
+        ptab = pd.DataFrame(aligned(p, share), index=share.index, columns=share.columns)
+        runs = simes_runs(ptab, (ptab <= report_p).fillna(False))
+        runs = runs[runs["p"] <= report_p]
+        if runs.empty:
+            return
+        sh, med, za, na = share.to_numpy(dtype=float), aligned(center, share), aligned(z, share), aligned(n, share)
+        years = np.asarray(share.columns, dtype=int)
+        for r in runs.itertuples(index=False):
+            i, sl = r.row, slice(r.c0, r.c1 + 1)
+            code = r.region_code
+            per = period_text(int(r.start), int(r.end))
+            s_run, m_run = sh[i, sl], med[i, sl]
+            zmax = float(np.nanmax(za[i, sl]))
+            npeer = int(na[i, r.c0])
+            pi = float(r.p)
             out.items.append(Finding(
-                region_code=str(code), region_name=str(regions.at[code, "region_name"]), indicator="nontax_share",
-                period_start=str(int(r["start"])), period_end=str(int(r["end"])), detector=self.name,
+                region_code=str(code), region_name=names.get(code, str(code)), indicator="nontax_share",
+                period_start=str(int(r.start)), period_end=str(int(r.end)), detector=self.name,
                 statistic=zmax, p_value=pi, family=self.family, kind="nontax_share_high",
                 effect=float(np.mean(s_run - m_run)),
                 summary=(f"The non-tax share of fiscal revenue was {fmt_pct(float(np.mean(s_run)))} on average over "
@@ -140,13 +143,13 @@ class Composition(Detector):
                 summary_zh=(f"{per}年非税收入占一般公共预算收入的比重平均为{fmt_pct(float(np.mean(s_run)))}，同年"
                             f"{npeer}个同级地区中位数为{fmt_pct(float(np.mean(m_run)))}（最大稳健z={zmax:.1f}，"
                             f"Simes {fmt_p(pi)}）；{_CHECK_ZH}。"),
-                evidence={"series": series_dict(share.loc[code]), "peer_median": series_dict(med.loc[code]),
-                          "run_years": [int(v) for v in yrs], "null_t_df": df_, "null_t_scale": sc,
+                evidence={"series": year_dict(years, sh[i]), "peer_median": year_dict(years, med[i]),
+                          "run_years": [int(v) for v in r.years], "null_t_df": df_, "null_t_scale": sc,
                           "measure": "nontax_share"},
             ))
 
     # --- 2./3. runs of share jumps and of revenue growth minus base growth -----------------------
-    def _runs(self, x_tab, level_tab, indicator, kind, level, regions, config, min_peers, report_p, out,
+    def _runs(self, x_tab, level_tab, indicator, kind, level, names, config, min_peers, report_p, out,
               base_name, gr=None, gb=None) -> None:
         x = _long(x_tab, "x")
         if x.empty:
@@ -159,33 +162,39 @@ class Composition(Detector):
         df_, sc = fit_null(z[ok].to_numpy(), config.seed)
         u = pd.Series(np.nan, index=z.index)
         u[ok] = normal_scores(z[ok].to_numpy(), df_, sc)
-        utab = u.unstack("year").reindex(columns=x_tab.columns)
+        utab = pd.DataFrame(aligned(u, x_tab), index=x_tab.index, columns=x_tab.columns)
         rho = lag1_correlation(utab)
         infl = ar_inflation(rho)
         c_run = float(threshold("composition.run_threshold", config))
         runs = find_runs(utab, c_run)
         p = run_sum_p(runs, infl, c_run)
         out.n_tests += len(runs)
-        med = center.unstack("year").reindex(columns=x_tab.columns)
-        xt = x_tab
-        for i in np.flatnonzero(p <= report_p):
-            r = runs.iloc[i]
-            code, yrs, k = r["region_code"], list(r["years"]), int(r["k"])
-            up = r["sign"] > 0
-            per = period_text(int(r["start"]), int(r["end"]))
-            stat = float(r["sum"] / np.sqrt(k))
-            pi = float(p[i])
-            xs = xt.loc[code, yrs].to_numpy(dtype=float)
-            ms = med.loc[code, yrs].to_numpy(dtype=float)
-            npeer = int(n.loc[[(code, yrs[0])]].iat[0])
-            name = str(regions.at[code, "region_name"])
-            ev = {"run_years": [int(v) for v in yrs], "null_t_df": df_, "null_t_scale": sc, "lag1_r": rho,
-                  "variance_inflation": infl, "peer_median": series_dict(med.loc[code]),
-                  "measure": kind}
+        hit = p <= report_p
+        if not hit.any():
+            return
+        runs = runs[hit]
+        p = p[hit]
+        years = np.asarray(x_tab.columns, dtype=int)
+        xa, med, na = x_tab.to_numpy(dtype=float), aligned(center, x_tab), aligned(n, x_tab)
+        lv = level_tab.reindex(index=x_tab.index, columns=x_tab.columns).to_numpy(dtype=float)
+        if base_name is not None:
+            gra, gba = gr.to_numpy(dtype=float), gb.to_numpy(dtype=float)
+        for r, pi in zip(runs.itertuples(index=False), p):
+            i, sl, k = r.row, slice(r.c0, r.c1 + 1), int(r.k)
+            code = r.region_code
+            up = r.sign > 0
+            per = period_text(int(r.start), int(r.end))
+            stat = float(r.sum / np.sqrt(k))
+            pi = float(pi)
+            xs, ms = xa[i, sl], med[i, sl]
+            npeer = int(na[i, r.c0])
+            ev = {"run_years": [int(v) for v in r.years], "null_t_df": df_, "null_t_scale": sc, "lag1_r": rho,
+                  "variance_inflation": infl, "peer_median": year_dict(years, med[i]), "measure": kind,
+                  "series": year_dict(years, lv[i])}
             if base_name is None:
                 dpp = float(np.sum(xs) * 100)
-                s0 = level_tab.loc[code].get(int(r["start"]) - 1, np.nan)
-                s1 = level_tab.loc[code, int(r["end"])]
+                s0 = lv[i, r.c0 - 1] if r.c0 > 0 else np.nan
+                s1 = lv[i, r.c1]
                 summary = (f"The non-tax share of fiscal revenue {'rose' if up else 'fell'} by {abs(dpp):.1f} pp over "
                            f"{per} (from {fmt_pct(float(s0))} to {fmt_pct(float(s1))}), while same-year peers' shares "
                            f"changed by {float(np.sum(ms)) * 100:+.1f} pp (Stouffer z = {stat:.1f}, {fmt_p(pi)}); "
@@ -193,12 +202,10 @@ class Composition(Detector):
                 summary_zh = (f"{per}年非税收入占比{'上升' if up else '下降'}{abs(dpp):.1f}个百分点（由{fmt_pct(float(s0))}"
                               f"至{fmt_pct(float(s1))}），同年同级地区占比变化中位数合计{float(np.sum(ms)) * 100:+.1f}个百分点"
                               f"（Stouffer z={stat:.1f}，{fmt_p(pi)}）；{_CHECK_ZH}。")
-                ev.update({"series": series_dict(level_tab.loc[code]), "share_change": series_dict(x_tab.loc[code]),
-                           "cumulative_change_pp": dpp})
+                ev.update({"share_change": year_dict(years, xa[i]), "cumulative_change_pp": dpp})
                 effect = float(np.sum(xs - ms))
             else:
-                rg = gr.loc[code, yrs].to_numpy(dtype=float)
-                bg = gb.loc[code, yrs].to_numpy(dtype=float)
+                rg, bg = gra[i, sl], gba[i, sl]
                 cum = float(np.expm1(np.sum(xs - ms)))
                 a_year = " a year" if k > 1 else ""
                 summary = (f"Fiscal revenue grew {fmt_pct(float(np.expm1(np.mean(rg))))}{a_year} over {per} while its "
@@ -211,14 +218,14 @@ class Composition(Detector):
                               f"二者之差每年比{npeer}个同级地区中位数{'高' if up else '低'}"
                               f"{abs(float(np.mean(xs - ms))) * 100:.1f}个百分点（累计{fmt_pct(cum, 0)}，Stouffer "
                               f"z={stat:.1f}，{fmt_p(pi)}）；{_CHECK_ZH}。")
-                ev.update({"series": series_dict(level_tab.loc[code]),
-                           "revenue_growth": series_dict(np.expm1(gr.loc[code])),
-                           "base_growth": series_dict(np.expm1(gb.loc[code])), "base": base_name,
-                           "gap_log": series_dict(x_tab.loc[code]), "cumulative_gap": cum})
+                ev.update({"revenue_growth": year_dict(years, np.expm1(gra[i])),
+                           "base_growth": year_dict(years, np.expm1(gba[i])), "base": base_name,
+                           "gap_log": year_dict(years, xa[i]), "cumulative_gap": cum})
                 effect = cum
             out.items.append(Finding(
-                region_code=str(code), region_name=name, indicator=indicator, period_start=str(int(r["start"])),
-                period_end=str(int(r["end"])), detector=self.name, statistic=stat, p_value=pi, family=self.family,
+                region_code=str(code), region_name=names.get(code, str(code)), indicator=indicator,
+                period_start=str(int(r.start)), period_end=str(int(r.end)), detector=self.name, statistic=stat,
+                p_value=pi, family=self.family,
                 kind=kind if up else kind.replace("jump", "drop").replace("outgrows", "lags"), effect=effect,
                 summary=summary, summary_zh=summary_zh, evidence=ev,
             ))

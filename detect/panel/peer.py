@@ -27,7 +27,7 @@ from detect._stats import fmt_p, robust_z
 from detect.config import Config, threshold
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
-from detect.panel._runs import log_growth, period_text, simes_runs
+from detect.panel._runs import SeriesCache, aligned, log_growth, period_text, simes_runs, year_dict
 from detect.registry import Detector, register
 
 #: feature -> (English label, Chinese label)
@@ -46,7 +46,8 @@ FEATURE_LABELS: dict[str, tuple[str, str]] = {
 def features(panel: Panel) -> dict[str, pd.DataFrame]:
     """Raw features, each a regions x years table (only those the panel allows)."""
     have = set(panel.indicators)
-    s = {k: panel.series(k) for k in ("gdp", "electricity", "night_lights", "fiscal_revenue", "tax_revenue",
+    cache = SeriesCache(panel)
+    s = {k: cache(k) for k in ("gdp", "electricity", "night_lights", "fiscal_revenue", "tax_revenue",
                                        "nontax_revenue", "debt_balance") if k in have}
     g = {k: log_growth(v) for k, v in s.items()}
     out: dict[str, pd.DataFrame] = {}
@@ -183,23 +184,29 @@ class PeerOutlier(Detector):
         res = pd.concat(parts)
         out.n_tests += len(res)
         ptab = res["p"].unstack("year")
-        d2tab = res["d2"].unstack("year")
         runs = simes_runs(ptab, (ptab <= report_p).fillna(False))
-        for _, r in runs.iterrows():
-            if r["p"] > report_p:
-                continue
-            code, yrs = r["region_code"], [int(y) for y in r["years"]]
-            zrun = zf.loc[[(code, y) for y in yrs]]
-            worst = zrun.abs().max().sort_values(ascending=False).index[:3]
-            parts_en = ", ".join(f"{FEATURE_LABELS[f][0]} z = {zrun[f].iloc[zrun[f].abs().argmax()]:+.1f}"
-                                 for f in worst)
-            parts_zh = "，".join(f"{FEATURE_LABELS[f][1]} z={zrun[f].iloc[zrun[f].abs().argmax()]:+.1f}" for f in worst)
-            d2max = float(d2tab.loc[code, yrs].max())
-            per = period_text(int(r["start"]), int(r["end"]))
-            pi = float(r["p"])
+        runs = runs[runs["p"] <= report_p]
+        if runs.empty:
+            return out
+        years = np.asarray(ptab.columns, dtype=int)
+        d2a = aligned(res["d2"], ptab)
+        nua, sca = aligned(res["nu"], ptab), aligned(res["scale"], ptab)
+        za = {f: aligned(zf[f], ptab) for f in keep}
+        rawa = {f: raw[f].reindex(index=ptab.index, columns=ptab.columns).to_numpy(dtype=float) for f in keep}
+        names = reg["region_name"].astype(str).to_dict()
+        for r in runs.itertuples(index=False):
+            i, sl = r.row, slice(r.c0, r.c1 + 1)
+            code = r.region_code
+            peak = {f: za[f][i, sl][np.nanargmax(np.abs(za[f][i, sl]))] for f in keep}
+            worst = sorted(keep, key=lambda f: -abs(peak[f]))[:3]
+            parts_en = ", ".join(f"{FEATURE_LABELS[f][0]} z = {peak[f]:+.1f}" for f in worst)
+            parts_zh = "，".join(f"{FEATURE_LABELS[f][1]} z={peak[f]:+.1f}" for f in worst)
+            d2max = float(np.nanmax(d2a[i, sl]))
+            per = period_text(int(r.start), int(r.end))
+            pi = float(r.p)
             out.items.append(Finding(
-                region_code=str(code), region_name=str(reg.at[code, "region_name"]), indicator="*",
-                period_start=str(int(r["start"])), period_end=str(int(r["end"])), detector=self.name,
+                region_code=str(code), region_name=names.get(code, str(code)), indicator="*",
+                period_start=str(int(r.start)), period_end=str(int(r.end)), detector=self.name,
                 statistic=d2max, p_value=pi, family=self.family, kind="supporting", effect=float(np.sqrt(d2max)),
                 summary=(f"In {per} the profile of {len(keep)} ratios and growth gaps was far from same-year peers "
                          f"({parts_en}; robust distance^2 = {d2max:.1f}, {fmt_p(pi)}); supporting signal only — "
@@ -207,13 +214,11 @@ class PeerOutlier(Detector):
                 summary_zh=(f"{per}年{len(keep)}项比率与增速差的组合明显偏离同年同级地区（{parts_zh}；稳健距离平方="
                             f"{d2max:.1f}，{fmt_p(pi)}）；仅为辅助信号，请结合该地区{per}年的其他发现阅读。"),
                 evidence={"features": keep,
-                          "feature_z": {f: {str(y): float(zf.at[(code, y), f]) for y in yrs} for f in keep},
-                          "feature_values": {f: {str(int(k)): (float(v) if np.isfinite(v) else None)
-                                                 for k, v in raw[f].loc[code].items()} for f in keep
-                                             if code in raw[f].index},
-                          "distance2": {str(int(k)): float(v) for k, v in d2tab.loc[code].dropna().items()},
-                          "null_f_df": float(res.at[(code, yrs[0]), "nu"]),
-                          "null_scale": float(res.at[(code, yrs[0]), "scale"]), "run_years": yrs,
-                          "series": {str(int(k)): float(v) for k, v in d2tab.loc[code].dropna().items()}},
+                          "feature_z": {f: year_dict(years[sl], za[f][i, sl]) for f in keep},
+                          "feature_values": {f: year_dict(years, rawa[f][i]) for f in keep},
+                          "distance2": year_dict(years, d2a[i]),
+                          "null_f_df": float(nua[i, r.c0]), "null_scale": float(sca[i, r.c0]),
+                          "run_years": [int(y) for y in r.years],
+                          "series": year_dict(years, d2a[i])},
             ))
         return out

@@ -29,7 +29,7 @@ from detect.data.panel import Panel
 from detect.findings import Finding, Findings
 from detect.panel._fe import robust_fe
 from detect.panel._runs import (ar_inflation, find_runs, fit_null, lag1_correlation, log_growth,
-                                normal_scores, period_text, run_sum_p, series_dict, SeriesCache)
+                                normal_scores, period_text, run_sum_p, year_dict, SeriesCache)
 from detect.registry import Detector, register
 
 #: What to check next, per reported indicator (English, Chinese).
@@ -179,26 +179,40 @@ class ProxyDivergence(Detector):
         if rho > 0.1:
             out.notes.append(f"proxy_divergence: {rep} gaps are autocorrelated (lag-1 r = {rho:.2f}); run "
                              f"p-values use a variance inflation of {infl:.2f}")
-        etab = res.pivot(index="region_code", columns="year", values="e")
-        ytab = res.pivot(index="region_code", columns="year", values="y")
-        prox_growth = {pname: log_growth(series(pname)) for pname in used}
+        hit = p <= report_p
+        if not hit.any():
+            return
+        runs, p = runs[hit], p[hit]
+        etab = res.pivot(index="region_code", columns="year", values="e").reindex(
+            index=utab.index, columns=utab.columns)
+        ytab = res.pivot(index="region_code", columns="year", values="y").reindex(
+            index=utab.index, columns=utab.columns)
+        ea, ya = etab.to_numpy(dtype=float), ytab.to_numpy(dtype=float)
+        yrs_all = np.asarray(utab.columns, dtype=int)
+        prox = {}
+        for pname in used:
+            g = log_growth(series(pname)).reindex(index=utab.index, columns=utab.columns)
+            prox[pname] = np.expm1(g.to_numpy(dtype=float))
+        level_tab = series(rep)
+        lev = level_tab.reindex(index=utab.index).to_numpy(dtype=float)
+        lev_years = np.asarray(level_tab.columns, dtype=int)
+        names = regions["region_name"].astype(str).to_dict()
         labels_en = [label(q) for q in used]
         labels_zh = [label(q, "zh") for q in used]
         nxt_en, nxt_zh = NEXT_CHECK.get(rep, (f"check the {label(rep)} figures against source records",
                                               f"请核对{label(rep, 'zh')}原始记录"))
-        for i in np.flatnonzero(p <= report_p):
-            r = runs.iloc[i]
-            code, yrs, k = r["region_code"], list(r["years"]), int(r["k"])
-            gaps = etab.loc[code, yrs].to_numpy(dtype=float)
-            rep_g = ytab.loc[code, yrs].to_numpy(dtype=float)
-            implied = rep_g - gaps
+        beta = [float(b) for b in fit.beta]
+        for r, pi in zip(runs.itertuples(index=False), p):
+            i, sl, k = r.row, slice(r.c0, r.c1 + 1), int(r.k)
+            code = r.region_code
+            gaps = ea[i, sl]
+            implied = ya[i, sl] - gaps
             mean_gap = float(np.mean(gaps))
             cum_gap = float(np.expm1(np.sum(gaps)))
-            stat = float(r["sum"] / np.sqrt(k))
-            per = period_text(int(r["start"]), int(r["end"]))
-            pi = float(p[i])
-            up = r["sign"] > 0
-            name = str(regions.at[code, "region_name"])
+            stat = float(r.sum / np.sqrt(k))
+            per = period_text(int(r.start), int(r.end))
+            pi = float(pi)
+            up = r.sign > 0
             direction = "faster" if up else "slower"
             verb = f"was {abs(mean_gap) * 100:.1f} pp a year {'above' if up else 'below'} what" if rep in RATE_GROWTH \
                 else f"grew {abs(mean_gap) * 100:.1f} pp a year {direction} than"
@@ -208,22 +222,20 @@ class ProxyDivergence(Detector):
             summary_zh = (f"{per}年{label(rep, 'zh')}增速每年比{_join(labels_zh, 'zh')}所反映的"
                           f"{'高' if up else '低'}{abs(mean_gap) * 100:.1f}个百分点（累计差距{fmt_pct(cum_gap, 0)}，"
                           f"Stouffer z={stat:.1f}，{fmt_p(pi)}）；{nxt_zh}。")
-            all_years = [int(c) for c in ytab.columns]
             out.items.append(Finding(
-                region_code=str(code), region_name=name, indicator=rep, period_start=str(int(r["start"])),
-                period_end=str(int(r["end"])), detector=self.name, statistic=stat, p_value=pi,
-                family=self.family, kind="growth_above_proxies" if up else "growth_below_proxies",
+                region_code=str(code), region_name=names.get(code, str(code)), indicator=rep,
+                period_start=str(int(r.start)), period_end=str(int(r.end)), detector=self.name, statistic=stat,
+                p_value=pi, family=self.family, kind="growth_above_proxies" if up else "growth_below_proxies",
                 effect=cum_gap, summary=summary, summary_zh=summary_zh,
                 evidence={
-                    "proxies": used, "beta": [float(b) for b in fit.beta],
-                    "run_years": [int(v) for v in yrs], "mean_gap_log": mean_gap, "cumulative_gap": cum_gap,
-                    "reported_growth": series_dict(np.expm1(ytab.loc[code])),
-                    "implied_growth": series_dict(np.expm1(ytab.loc[code] - etab.loc[code])),
-                    "gap_log": series_dict(etab.loc[code]),
-                    "proxy_growth": {pn: series_dict(np.expm1(g.loc[code].reindex(all_years)))
-                                     for pn, g in prox_growth.items() if code in g.index},
+                    "proxies": used, "beta": beta,
+                    "run_years": [int(v) for v in r.years], "mean_gap_log": mean_gap, "cumulative_gap": cum_gap,
+                    "reported_growth": year_dict(yrs_all, np.expm1(ya[i])),
+                    "implied_growth": year_dict(yrs_all, np.expm1(ya[i] - ea[i])),
+                    "gap_log": year_dict(yrs_all, ea[i]),
+                    "proxy_growth": {pn: year_dict(yrs_all, a[i]) for pn, a in prox.items()},
                     "run_implied_growth": [float(v) for v in np.expm1(implied)],
                     "null_t_df": df_, "null_t_scale": sc, "lag1_r": rho, "variance_inflation": infl,
-                    "series": series_dict(series(rep).loc[code]),
+                    "series": year_dict(lev_years, lev[i]),
                 },
             ))
