@@ -9,12 +9,13 @@ See docs/digits.md for the methods, formulas and references.
 
 from detect.digits.api import benford, distortion_factor, duplicates, mantissa_arc, second_order, summation
 from detect.digits.counts import DigitCounts, count_digits, count_digits_by_group
-from detect.digits.extract import Digits, extract
+from detect.digits.extract import Digits
+from detect.digits.extract import extract as extract_digits  # not ``extract``: that name is the module
 from detect.digits.result import BenfordResult, SimpleResult, Summary
 from detect.digits.stats import TESTS
 
 __all__ = [
     "BenfordResult", "DigitCounts", "Digits", "SimpleResult", "Summary", "TESTS", "benford", "count_digits",
-    "count_digits_by_group", "distortion_factor", "duplicates", "extract", "mantissa_arc", "second_order",
+    "count_digits_by_group", "distortion_factor", "duplicates", "extract_digits", "mantissa_arc", "second_order",
     "summation",
 ]

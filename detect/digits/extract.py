@@ -41,7 +41,7 @@ _POW10 = np.array([float(f"1e{k}") for k in range(-_P_OFF, _P_OFF + 1)])
 _EXACT_MAX = 22
 _SIG = 15                      # significant digits read from a float (DBL_DIG)
 _N_LO, _N_HI = 1e14, 1e15      # range of the 15-digit significand
-_CHUNK_BYTES = 1 << 24         # text matrix processed in chunks of about 16 MB
+_CHUNK_BYTES = 1 << 21         # text matrix processed in chunks of about 2 MB (cache-sized)
 
 
 @dataclass(frozen=True)
@@ -261,11 +261,12 @@ def _text_chunk(b: np.ndarray) -> dict[str, np.ndarray]:
     neg = nminus > 0
     sign = np.where(nonzero, np.where(neg, -1, 1), 0).astype(np.int8)
     # magnitude from the first 15 significant digits (one correctly rounded division)
+    nsig_max = int(min(_SIG, max(int((ndig - lz).max()) if n else 1, 1)))
     sig = np.zeros(n, np.int64)
-    for j in range(_SIG):
+    for j in range(nsig_max):   # digits beyond the longest significand are zeros: not read
         sig = sig * 10 + d[r, np.minimum(lz + j, w + 2)]
     with np.errstate(over="ignore", under="ignore"):
-        mag = _scale(sig.astype(np.float64), (e - (_SIG - 1)).astype(np.int64))
+        mag = _scale(sig.astype(np.float64), (e - (nsig_max - 1)).astype(np.int64))
     valid &= np.isfinite(mag)
     nonzero &= valid
     mag = np.where(valid, np.where(nonzero, mag, 0.0), np.nan)
@@ -287,6 +288,10 @@ def _as_bytes(values: pd.Series | np.ndarray) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind == "S":
         return arr
+    if arr.dtype.kind == "U" and arr.dtype.itemsize:   # UCS-4 code points: non-ASCII becomes "?" (invalid)
+        w = arr.dtype.itemsize // 4
+        u = np.ascontiguousarray(arr).view(np.uint32).reshape(len(arr), w)
+        return np.where(u < 128, u, 63).astype(np.uint8).view(f"S{w}").ravel()
     if arr.dtype.kind in "UO":
         try:   # one C loop; None / NaN become b"None" / b"nan", which are invalid numbers
             return arr.astype("S")
