@@ -27,6 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", metavar="PATH", help="follow-up register to record the run in (default: $DETECT_DB, "
                                                   "else ./detect-review.sqlite)")
     p.add_argument("--no-register", action="store_true", help="do not record the run in the follow-up register")
+    p.add_argument("--engine", choices=("memory", "dask"), default="memory",
+                   help="dask: parse the input files partition-wise on a Dask cluster, then validate and screen "
+                        "the panel in memory (docs/scaling.md); default: memory")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="--engine dask: scheduler address (default: a local cluster of 2 workers)")
     p.set_defaults(func=cmd_run)
 
 
@@ -47,7 +52,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     dets = [d.strip() for d in args.detectors.split(",") if d.strip()] if args.detectors else None
     config = load_config(args.config, lang=args.lang, fail_on=args.fail_on, detectors=dets)
-    result = run(args.paths, config, progress=_progress(args.quiet))
+    loader = None
+    if getattr(args, "engine", "memory") == "dask" or getattr(args, "scheduler", None):
+        from detect.scale.dask_engine import run_loader
+        loader = run_loader(args.engine, args.scheduler)
+    result = run(args.paths, config, progress=_progress(args.quiet), loader=loader)
     lang = resolve_lang(config.lang, result.panel)
     out = write_run(result, args.out, lang=lang)
     m = result.manifest

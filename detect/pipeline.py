@@ -82,10 +82,15 @@ def screen(panel: Panel, config: Config | None = None,
 
 
 def run(paths: str | Path | Iterable[str | Path], config: Config | None = None,
-        progress: Callable[[Iterable], Iterable] | None = None) -> RunResult:
-    """Load the inputs and screen them (no files written). See :func:`write_run`."""
+        progress: Callable[[Iterable], Iterable] | None = None,
+        loader: Callable[..., LoadResult] | None = None) -> RunResult:
+    """Load the inputs and screen them (no files written). See :func:`write_run`.
+
+    ``loader`` replaces :func:`detect.data.load.load` (``detect run --engine dask`` passes
+    :func:`detect.scale.dask_engine.load`, which returns the same LoadResult).
+    """
     config = config or load_config()
-    loaded: LoadResult = load(paths)
+    loaded: LoadResult = (loader or load)(paths)
     findings, regions, notes, tests = screen(loaded.panel, config, progress)
     manifest = {
         "detect_version": __version__,

@@ -117,9 +117,13 @@ def _read_csv_text(text: str, name: str) -> pd.DataFrame:
         sep = ","
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
-                         skip_blank_lines=False, engine="python")
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"{name}: not a readable CSV file ({exc})") from None
+                         skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, csv.Error):
+        try:  # ragged rows: the python engine pads them
+            df = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
+                             skip_blank_lines=False, engine="python")
+        except (pd.errors.ParserError, csv.Error) as exc:
+            raise InputError(f"{name}: not a readable CSV file ({exc})") from None
     return df
 
 
@@ -177,8 +181,28 @@ def _cell_text(v) -> str:
 
 # --- parsing cells ---------------------------------------------------------------------------------
 
+def _per_unique(s: pd.Series, func) -> pd.Series:
+    """Apply ``func`` (Series -> Series) to the distinct values of ``s`` only, and map back.
+
+    Region codes, indicators, periods and units repeat thousands of times; parsing each distinct
+    value once keeps loading linear in the number of rows with a small constant.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    res = func(pd.Series(uniques, dtype=object))
+    if isinstance(res, tuple):
+        return tuple(pd.Series(np.asarray(r, dtype=r.dtype if r.dtype != object else object)[codes], index=s.index)
+                     for r in res)
+    return pd.Series(np.asarray(res, dtype=object)[codes], index=s.index)
+
+
 def _nfkc(s: pd.Series) -> pd.Series:
-    return s.astype(str).map(lambda x: unicodedata.normalize("NFKC", x).strip())
+    s = s.astype(str)
+    ascii_ = s.str.isascii().to_numpy(dtype=bool)
+    if ascii_.all():
+        return s.str.strip().astype(object)
+    out = s.str.strip().astype(object)
+    out[~ascii_] = s[~ascii_].map(lambda x: unicodedata.normalize("NFKC", x).strip())
+    return out
 
 
 def parse_values(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
@@ -190,19 +214,35 @@ def parse_values(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Se
     clean : the number as text (thousands separators and ``%`` removed), for digit tests
     missing : bool Series, the cell says "no figure" (``—``, ``NA``, empty …)
     bad : bool Series, the cell is not a number
+
+    Notes
+    -----
+    Plain numbers (the vast majority) take a vectorised Arrow path; only the rest (thousands
+    separators, per cent, full-width digits, accounting negatives, missing tokens) are cleaned.
     """
-    s = _nfkc(raw)
-    low = s.str.lower()
-    missing = low.isin(MISSING_TOKENS)
-    t = s.str.replace(r"(?<=\d)[,\s'](?=\d{3}(\D|$))", "", regex=True)   # 1,234,567.8 / 1 234 / 1'234
-    pct = t.str.endswith("%")
-    t = t.str.rstrip("%").str.strip()
-    paren = t.str.match(r"^\(.*\)$")
-    t = t.where(~paren, "-" + t.str.slice(1, -1))
-    ok = t.str.match(_NUM.pattern) & ~missing
-    value = pd.to_numeric(t.where(ok), errors="coerce").astype("float64")
-    bad = ~ok & ~missing
-    clean = t.where(ok, "")
+    sa = raw.astype(str).astype("string[pyarrow]").str.strip()
+    plain = sa.str.fullmatch(_NUM.pattern).fillna(False).to_numpy(dtype=bool)
+    value = pd.Series(np.nan, index=raw.index, dtype="float64")
+    clean = pd.Series("", index=raw.index, dtype=object)
+    missing = pd.Series(False, index=raw.index)
+    bad = pd.Series(False, index=raw.index)
+    if plain.any():
+        value[plain] = pd.to_numeric(sa[plain]).astype("float64").to_numpy()
+        clean[plain] = sa[plain].astype(object).to_numpy()
+    rest = ~plain
+    if rest.any():
+        s = _nfkc(raw[rest])
+        low = s.str.lower()
+        miss = low.isin(MISSING_TOKENS)
+        t = s.str.replace(r"(?<=\d)[,\s'](?=\d{3}(\D|$))", "", regex=True)   # 1,234,567.8 / 1 234 / 1'234
+        t = t.str.rstrip("%").str.strip()
+        paren = t.str.match(r"^\(.*\)$")
+        t = t.where(~paren, "-" + t.str.slice(1, -1))
+        ok = t.str.match(_NUM.pattern) & ~miss
+        value[rest] = pd.to_numeric(t.where(ok), errors="coerce").astype("float64").to_numpy()
+        clean[rest] = t.where(ok, "").astype(object).to_numpy()
+        missing[rest] = miss.to_numpy()
+        bad[rest] = (~ok & ~miss).to_numpy()
     return value, clean, missing, bad
 
 
@@ -259,8 +299,18 @@ def _find_header(raw: pd.DataFrame) -> int | None:
     return None
 
 
-def _records(raw: pd.DataFrame, name: str, excl: _Excl) -> tuple[pd.DataFrame, dict]:
-    """Turn one raw string table into long records with source rows; layout detected."""
+def _is_indicator_column(header: str, n_bad: int, n_present: int) -> bool:
+    """Wide-by-indicator layout: a column holds an indicator when its name is known or it is mostly numbers."""
+    return bool(canonical_indicator(header)[1] or n_bad / max(1, n_present) < 0.5)
+
+
+def _records(raw: pd.DataFrame, name: str, excl: _Excl,
+             indicator_columns: set[str] | None = None) -> tuple[pd.DataFrame, dict]:
+    """Turn one raw string table into long records with source rows; layout detected.
+
+    ``indicator_columns``: the wide-by-indicator value columns when already decided over the whole
+    file (a partition-wise reader, detect.scale.dask_engine); by default decided from ``raw``.
+    """
     hdr = _find_header(raw)
     if hdr is None:
         first = ", ".join(str(c) for c in raw.iloc[0].tolist()[:8]) if len(raw) else ""
@@ -319,9 +369,12 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl) -> tuple[pd.DataFrame, d
         ind_cols = []
         ignored = []
         for j in other:
-            vals, _, missing, bad = parse_values(body[j])
-            share_bad = bad.sum() / max(1, (~missing).sum())
-            if canonical_indicator(headers[j])[1] or share_bad < 0.5:
+            if indicator_columns is not None:
+                is_ind = headers[j] in indicator_columns
+            else:
+                vals, _, missing, bad = parse_values(body[j])
+                is_ind = _is_indicator_column(headers[j], int(bad.sum()), int((~missing).sum()))
+            if is_ind:
                 ind_cols.append(j)
             else:
                 ignored.append(headers[j])
@@ -355,20 +408,20 @@ def _validate(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
             keep &= ~mask
 
     for c in ("region_code", "region_name", "parent_code", "vintage", "unit", "indicator_raw"):
-        rec[c] = _nfkc(rec[c])
+        rec[c] = _per_unique(rec[c], _nfkc)
     # region identity
     no_code = rec["region_code"] == ""
-    derived = rec.loc[no_code, "region_name"].map(lambda n: province_code(n) or n)
+    derived = _per_unique(rec.loc[no_code, "region_name"], lambda u: u.map(lambda n: province_code(n) or n))
     rec.loc[no_code, "region_code"] = derived
     rec["region_code"] = rec["region_code"].str.replace(r"\.0$", "", regex=True)
     rec.loc[rec["region_name"] == "", "region_name"] = rec["region_code"]
     drop(rec["region_code"] == "", "region_code", "", "no region code or name")
     # indicator
-    canon = rec["indicator_raw"].map(lambda x: canonical_indicator(x)[0] if x else "")
+    canon = _per_unique(rec["indicator_raw"], lambda u: u.map(lambda x: canonical_indicator(x)[0] if x else ""))
     rec["indicator"] = canon
     drop(canon == "", "indicator", rec["indicator_raw"], "no indicator name")
     # period
-    period, year, freq = parse_periods(rec["period_raw"])
+    period, year, freq = _per_unique(rec["period_raw"], parse_periods)
     rec["period"], rec["year"], rec["freq"] = period, year, freq
     drop(freq == "", "period", rec["period_raw"],
          "period not recognised (expected 2015, 2015Q3 or 2015-07, years 1949-2100)")
@@ -377,9 +430,11 @@ def _validate(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
     drop(bad, rec["column"], rec["value_raw"], "value is not a number")
     # units
     fac = pd.Series(1.0, index=rec.index)
-    pct_in_value = _nfkc(rec["value_raw"]).str.endswith("%")
+    vr = rec["value_raw"].astype(str).astype("string[pyarrow]").str.strip()
+    pct_in_value = pd.Series((vr.str.endswith("%") | vr.str.endswith("％")).fillna(False).to_numpy(dtype=bool),
+                             index=rec.index)
     rec.loc[pct_in_value & (rec["unit"] == ""), "unit"] = "%"
-    pct_base = rec["indicator"].map(lambda i: base_unit(i) or "")
+    pct_base = _per_unique(rec["indicator"], lambda u: u.map(lambda i: base_unit(i) or ""))
     drop(pct_in_value & ~pct_base.isin(["", "%"]), rec["column"], rec["value_raw"],
          "a per-cent value for " + rec["indicator"] + ", whose unit is " + pct_base)
     for (ind, unit), idx in rec[keep].groupby(["indicator", "unit"], sort=False).groups.items():
@@ -390,7 +445,7 @@ def _validate(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
         else:
             fac[idx] = f
     rec["value"] = value * fac
-    bu = rec["indicator"].map(lambda i: base_unit(i) or "")
+    bu = pct_base
     rec["unit"] = bu.where(bu != "", rec["unit"])
     # unknown indicators with mixed units: keep the most common unit
     unknown = bu == ""

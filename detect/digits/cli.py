@@ -39,6 +39,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--extraction", choices=("exact", "r-float"), default="exact",
                    help="digit extraction: exact (default) or R benford.analysis' floating point")
     p.add_argument("--config", metavar="FILE", help="detect.toml (thresholds, seed)")
+    p.add_argument("--engine", choices=("memory", "stream", "dask"), default="memory",
+                   help="memory (default): one process; stream: chunks of --chunk-rows rows, bounded memory; "
+                        "dask: counts per partition on a Dask cluster, statistics once (docs/scaling.md)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="--engine dask: scheduler address (default: a local cluster of 2 workers)")
+    p.add_argument("--chunk-rows", type=int, default=1_000_000, metavar="N",
+                   help="--engine stream: rows per chunk (default: 1000000)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.set_defaults(func=cmd_benford)
 
@@ -61,8 +68,12 @@ def cmd_benford(args: argparse.Namespace) -> int:
     _check(args)
     config = load_config(args.config)
     min_sig = int(threshold("digits.last_digit_min_sig", config)) if args.test not in BENFORD_TESTS else 0
-    counts = count_file(args.path, args.column, args.test, min_value=args.min_value, sign=args.sign,
-                        group_by=args.group_by, extraction=args.extraction, min_sig=min_sig)
+    if getattr(args, "engine", "memory") != "memory":
+        from detect.scale import engine_counts
+        counts = engine_counts(args, min_sig)
+    else:
+        counts = count_file(args.path, args.column, args.test, min_value=args.min_value, sign=args.sign,
+                            group_by=args.group_by, extraction=args.extraction, min_sig=min_sig)
     out = sys.stdout
     if args.group_by is None:
         res = BenfordResult(counts, config, label=args.column)

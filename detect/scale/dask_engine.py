@@ -1,0 +1,539 @@
+"""Dask engine: per-partition summaries on the workers, one reduction, statistics once on the client.
+
+``detect benford PATH --column C --engine dask [--scheduler ADDRESS]``
+
+1. ``dask.dataframe.read_csv`` (``dtype=str``: the amounts stay text as reported, so digit
+   extraction is exact) or ``dask.dataframe.read_parquet`` (numbers as float64, decimals and text as
+   text, like :mod:`detect.digits.io`) cut the file into partitions (CSV byte blocks, Parquet row
+   groups); nothing is shuffled.
+2. Each partition becomes a :class:`detect.digits.counts.DigitCounts` (or ``{group: DigitCounts}``,
+   :class:`detect.scale.streaming.GroupAggregates`, :class:`detect.scale.streaming.ValueCounts`) on
+   the worker that read it: the same functions as the in-memory and streaming paths.
+3. The summaries are added in a binary tree of tasks (exact integer additions, associative, so the
+   tree shape and the order the workers finish in do not matter); only count vectors cross the
+   network.
+4. The client computes the statistics once from the total (:class:`detect.digits.result.BenfordResult`).
+
+``detect run PATHS --engine dask``: see :func:`load` — the input files are parsed into the loader's
+records partition-wise on the workers; the records (one per reported figure, the size of the panel)
+are gathered and validated once on the client, and the (small) panel is screened in memory.
+
+Cluster: with no ``scheduler`` a ``distributed.LocalCluster`` of 2 worker processes with one thread
+each is started and closed by the command; with ``scheduler="tcp://host:8786"`` the existing
+cluster is used (the file path must then be readable by the workers: a shared file system or an
+``s3://`` / ``gs://`` URL that Dask understands). Dask is an optional extra:
+``pip install 'detect[dask]'``; it is imported only when this engine is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from detect.digits.counts import DigitCounts, Sign, count_digits, count_digits_by_group
+from detect.digits.io import file_format
+from detect.exceptions import InputError, UsageError
+from detect.scale.streaming import (GroupAggregates, ValueCounts, _values, aggregate_frame, reduce_counts,
+                                    value_counts_array)
+
+#: CSV bytes per partition (about 2-4 million amounts of a typical ledger line).
+BLOCKSIZE = 64 * 2 ** 20
+_MISSING_DASK = ("the dask engine needs Dask and distributed, which are not installed: "
+                 "pip install 'detect[dask]' (or use --engine memory / stream)")
+
+
+def _import_dask():
+    try:
+        import dask  # noqa: F401
+        import dask.dataframe as dd
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UsageError(_MISSING_DASK) from None
+    return dd
+
+
+@contextlib.contextmanager
+def cluster(scheduler: str | None = None, *, n_workers: int = 2, processes: bool = True) -> Iterator[Any]:
+    """A ``distributed.Client``: to ``scheduler`` when given, else to a local cluster started here.
+
+    The local cluster has ``n_workers`` workers with one thread each, no dashboard, and is closed on
+    exit. A scheduler that cannot be reached gives a UsageError naming it.
+    """
+    _import_dask()
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None) as lc, \
+            Client(lc) as client:
+        yield client
+
+
+def _is_url(path: str | Path) -> bool:
+    return "://" in str(path)
+
+
+def _csv_options(p: Path) -> dict:
+    """Separator and encoding of a CSV file as :mod:`detect.digits.io` reads it (local files only)."""
+    suffixes = [s.lower() for s in p.suffixes]
+    sep = "\t" if ".tsv" in suffixes else ","
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            head = pd.read_csv(p, sep=sep, nrows=0, encoding=enc)
+            return {"sep": sep, "encoding": enc, "columns": [str(c) for c in head.columns]}
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError) as exc:
+            raise InputError(f"{p.name}: cannot read as CSV: {exc}") from None
+    raise InputError(f"{p.name}: not UTF-8 or GB18030 text")
+
+
+def _check_columns(name: str, have: list[str], want: list[str]) -> None:
+    missing = [c for c in want if c not in have]
+    if missing:
+        shown = ", ".join(map(str, have[:30])) + (" …" if len(have) > 30 else "")
+        raise InputError(f"{name}: no column {', '.join(map(repr, missing))}; columns are: {shown}")
+
+
+def read_frame(path: str | Path, columns: list[str], *, blocksize: int | None = BLOCKSIZE):
+    """A Dask DataFrame of ``columns`` of a CSV, Parquet or Excel file (lazy; nothing is read yet).
+
+    CSV is read as text (``dtype=str``, empty cells stay empty strings); a compressed CSV is one
+    partition (gzip cannot be split). Parquet keeps its types (numbers are counted as floats, like
+    the in-memory reader; decimals and strings as text), one partition per row group or group of
+    row groups. Excel is read in memory and handed to Dask as one partition (a sheet holds at most
+    about a million rows).
+    """
+    dd = _import_dask()
+    cols = list(dict.fromkeys(columns))
+    name = Path(str(path)).name
+    if not _is_url(path) and not Path(path).is_file():
+        raise InputError(f"input file not found: {path}")
+    fmt = file_format(path)
+    if fmt == "csv":
+        opts = {"sep": "\t" if ".tsv" in [s.lower() for s in Path(str(path)).suffixes] else ",", "encoding": "utf-8-sig"}
+        if not _is_url(path):
+            opts = _csv_options(Path(path))
+            _check_columns(name, opts.pop("columns"), cols)
+        compressed = Path(str(path)).suffix.lower() in (".gz", ".zip", ".bz2", ".xz")
+        return dd.read_csv(str(path), usecols=cols, dtype=str, keep_default_na=False, na_filter=False,
+                           blocksize=None if compressed else blocksize, **opts)
+    if fmt == "parquet":
+        if not _is_url(path):
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            try:
+                names = list(pq.ParquetFile(path).schema_arrow.names)
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise InputError(f"{name}: cannot read as Parquet: {exc}") from None
+            _check_columns(name, names, cols)
+        return dd.read_parquet(str(path), columns=cols, split_row_groups=True)
+    from detect.scale.streaming import iter_frames
+
+    df = next(iter_frames(path, cols))
+    return dd.from_pandas(df, npartitions=1)
+
+
+# --- per-partition work (runs on the workers) --------------------------------------------------------
+
+def _part_values(df: pd.DataFrame, column: str) -> np.ndarray:
+    """The amounts of a partition as the in-memory reader gives them: float64 or text."""
+    s = df[column]
+    if s.dtype.kind in "fiu" and not isinstance(s.dtype, pd.ArrowDtype):
+        return s.to_numpy(np.float64)
+    if isinstance(s.dtype, pd.StringDtype):
+        return s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
+    if isinstance(s.dtype, pd.ArrowDtype):      # e.g. decimal128: Arrow's own text, as detect.digits.io
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.chunked_array(s.array._pa_array)
+        if pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type):
+            return s.to_numpy(np.float64, na_value=np.nan)
+        return np.asarray(pc.cast(arr, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    return np.asarray([None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else
+                       (v if isinstance(v, str) else str(v)) for v in s.to_numpy(dtype=object)], dtype=object)
+
+
+def _part_groups(df: pd.DataFrame, column: str) -> np.ndarray:
+    s = df[column]
+    return s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
+
+
+def _count_partition(df: pd.DataFrame, column: str, test: str, group_by: str | None, kw: dict):
+    vals = _part_values(df, column)
+    if group_by is None:
+        return count_digits(vals, test, **kw)[1] if len(vals) else DigitCounts.empty(test)
+    if not len(vals):
+        return {}
+    return count_digits_by_group(vals, _part_groups(df, group_by), test, **kw)
+
+
+def _add(a, b):
+    return reduce_counts([a, b])
+
+
+def _tree_reduce(parts: list, add: Callable) -> Any:
+    """Pairwise reduction of delayed objects (depth log2 of the number of partitions)."""
+    from dask import delayed
+
+    add_d = delayed(add, pure=True)
+    while len(parts) > 1:
+        parts = [add_d(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i] for i in range(0, len(parts), 2)]
+    return parts[0]
+
+
+def _map_reduce(ddf, fn: Callable, empty: Any, client) -> Any:
+    from dask import delayed
+
+    parts = [delayed(fn, pure=True)(p) for p in ddf.to_delayed()]
+    if not parts:
+        return empty
+    total = _tree_reduce(parts, _add)
+    try:
+        return client.compute(total).result()
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read the input: {type(exc).__name__}: {exc}") from None
+
+
+# --- public entry points ---------------------------------------------------------------------------
+
+def dask_counts(path: str | Path, column: str, test: str, *, min_value: float | None = None,
+                sign: Sign = "positive", group_by: str | None = None, extraction: str = "exact",
+                min_sig: int = 0, client=None, scheduler: str | None = None,
+                blocksize: int | None = BLOCKSIZE) -> DigitCounts | dict[str, DigitCounts]:
+    """Digit counts of a file's column computed partition-wise on a Dask cluster.
+
+    Same parameters and result as :func:`detect.digits.io.count_file`, plus ``client`` (an open
+    ``distributed.Client``) or ``scheduler`` (its address; neither: a local cluster of 2 workers
+    for this call) and ``blocksize`` (CSV bytes per partition).
+    """
+    ddf = read_frame(path, [column] + ([group_by] if group_by and group_by != column else []), blocksize=blocksize)
+    kw = dict(min_value=min_value, sign=sign, extraction=extraction, min_sig=min_sig)
+
+    def fn(df):
+        return _count_partition(df, column, test, group_by, kw)
+
+    empty = DigitCounts.empty(test) if group_by is None else {}
+    if client is not None:
+        return _map_reduce(ddf, fn, empty, client)
+    with cluster(scheduler) as c:
+        return _map_reduce(ddf, fn, empty, c)
+
+
+def dask_aggregates(path: str | Path, value: str, by: str | list[str], *, scale: int = 2, client=None,
+                    scheduler: str | None = None, blocksize: int | None = BLOCKSIZE) -> GroupAggregates:
+    """Per-group count, missing count and exact sum (:func:`detect.scale.streaming.aggregate_frame`)
+    computed partition-wise on a Dask cluster."""
+    by_l = [by] if isinstance(by, str) else list(by)
+    ddf = read_frame(path, [value, *by_l], blocksize=blocksize)
+
+    def fn(df):
+        df = df.assign(**{value: _part_values(df, value)})
+        return aggregate_frame(df, value, by_l, scale=scale)
+
+    empty = GroupAggregates(tuple(by_l), scale)
+    if client is not None:
+        return _map_reduce(ddf, fn, empty, client)
+    with cluster(scheduler) as c:
+        return _map_reduce(ddf, fn, empty, c)
+
+
+def dask_value_counts(path: str | Path, column: str, *, min_value: float | None = None, sign: Sign = "absolute",
+                      client=None, scheduler: str | None = None, blocksize: int | None = BLOCKSIZE) -> ValueCounts:
+    """Value counts behind the number duplication test, computed partition-wise on a Dask cluster."""
+    ddf = read_frame(path, [column], blocksize=blocksize)
+
+    def fn(df):
+        return value_counts_array(_part_values(df, column), min_value=min_value, sign=sign)
+
+    if client is not None:
+        return _map_reduce(ddf, fn, ValueCounts(), client)
+    with cluster(scheduler) as c:
+        return _map_reduce(ddf, fn, ValueCounts(), c)
+
+
+__all__ = ["BLOCKSIZE", "cluster", "dask_aggregates", "dask_counts", "dask_value_counts", "read_frame"]
+
+
+# --- detect run: the loader's records, partition-wise ----------------------------------------------
+
+_HEAD_BYTES = 1 << 20
+
+
+def _head_text(p: Path) -> str | None:
+    """The first whole lines (about 1 MB) of a CSV file, decoded as the loader decodes it; None when
+    the loader itself should handle the file (empty, binary, undecodable: it raises its own error)."""
+    from detect.data.load import _decode
+
+    if p.stat().st_size == 0:
+        return None
+    if p.suffix == ".gz":
+        import gzip
+
+        with gzip.open(p, "rb") as fh:
+            data = fh.read(_HEAD_BYTES)
+    else:
+        with open(p, "rb") as fh:
+            data = fh.read(_HEAD_BYTES)
+    if b"\x00" in data[:65536]:
+        return None
+    if len(data) == _HEAD_BYTES and b"\n" in data:
+        data = data[:data.rindex(b"\n") + 1]
+    try:
+        return _decode(data, str(p))[0]
+    except InputError:
+        return None
+
+
+def _sniff_sep(text: str) -> str:
+    import csv
+
+    try:   # as detect.data.load._read_csv_text
+        return csv.Sniffer().sniff(text[:20000], delimiters=",\t;|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _encoding(p: Path) -> str:
+    from detect.data.load import _decode
+
+    with (__import__("gzip").open(p, "rb") if p.suffix == ".gz" else open(p, "rb")) as fh:
+        data = fh.read(_HEAD_BYTES)
+    if len(data) == _HEAD_BYTES and b"\n" in data:
+        data = data[:data.rindex(b"\n") + 1]
+    return _decode(data, str(p))[1]
+
+
+def _column_counts(raw: pd.DataFrame, skip: int) -> dict[int, list[int]]:
+    """``{column: [cells that are not numbers, cells present]}`` of a raw partition's body."""
+    from detect.data.load import parse_values
+
+    body = raw.iloc[skip:]
+    out = {}
+    for j in body.columns:
+        _, _, missing, bad = parse_values(body[j].astype(str))
+        out[int(j)] = [int(bad.sum()), int((~missing).sum())]
+    return out
+
+
+def _partition_records(raw: pd.DataFrame, skip: int, header: list[str], label: str,
+                       indicator_columns: set[str] | None) -> tuple[pd.DataFrame, pd.DataFrame, dict, int]:
+    """Records of one raw partition (header row prepended; rows numbered from 2), its exclusions
+    (empty rows), the layout information and the number of body rows."""
+    from detect.data.load import _Excl, _records
+
+    body = raw.iloc[skip:].reset_index(drop=True)
+    body.columns = range(body.shape[1])
+    table = pd.concat([pd.DataFrame([header], columns=range(len(header))), body], ignore_index=True)
+    excl = _Excl()
+    rec, info = _records(table, label, excl, indicator_columns)
+    return rec, excl.frame(), info, len(body)
+
+
+def _raw_partitions(p: Path, dd, blocksize: int | None):
+    """(dask DataFrame of raw string cells with integer column labels, header row index, header cells, format)."""
+    from detect.data.load import _cell_text, _find_header, _read_csv_text, _records, _Excl
+
+    with open(p, "rb") as fh:
+        magic = fh.read(4)
+    if magic == b"PAR1":
+        import pyarrow.parquet as pq
+
+        names = [str(c) for c in pq.ParquetFile(p).schema_arrow.names]
+        ddf = dd.read_parquet(str(p), split_row_groups=True)
+
+        def cells(df):
+            out = df.astype(object).where(df.notna(), "").map(_cell_text)
+            out.columns = range(out.shape[1])
+            return out
+
+        head = pd.DataFrame([names])
+        hdr = _find_header(head)
+        if hdr is None:
+            _records(head, str(p), _Excl())   # raises the loader's message
+        meta = pd.DataFrame({j: pd.Series(dtype=object) for j in range(len(names))})
+        return ddf.map_partitions(cells, meta=meta), 0, names, "parquet"
+    text = _head_text(p)
+    if text is None:
+        return None
+    enc = _encoding(p)
+    head = _read_csv_text(text, str(p)).fillna("")
+    hdr = _find_header(head)
+    if hdr is None:
+        _records(head, str(p), _Excl())       # raises the loader's message
+    ncol = head.shape[1]
+    compressed = p.suffix.lower() in (".gz", ".bz2", ".xz", ".zip")
+    ddf = dd.read_csv(str(p), sep=_sniff_sep(text), header=None, names=list(range(ncol)), dtype=str,
+                      keep_default_na=False, skip_blank_lines=False, engine="python", encoding=enc,
+                      blocksize=None if compressed else blocksize)
+    ddf = ddf.map_partitions(lambda df: df.astype(object).where(df.notna(), ""),
+                             meta=pd.DataFrame({j: pd.Series(dtype=object) for j in range(ncol)}))
+    return ddf, hdr, [str(c).strip() for c in head.iloc[hdr].tolist()], f"csv ({enc})"
+
+
+def _dask_table(p: Path, client, dd, blocksize: int | None):
+    """Records of one file computed partition-wise: (records, exclusion frames, table info, format),
+    or None when the file is not read partition-wise (Excel, or a file the loader must reject)."""
+    from dask import delayed
+
+    from detect.data.load import _is_indicator_column
+
+    got = _raw_partitions(p, dd, blocksize)
+    if got is None:
+        return None
+    ddf, hdr, header, fmt = got
+    label = str(p)
+    parts = ddf.to_delayed()
+    skips = [hdr + 1 if i == 0 else 0 for i in range(len(parts))]
+    probe = _partition_records(pd.DataFrame(columns=range(len(header))), 0, header, label, None)[2]
+    ind = None
+    if probe.get("layout") == "wide by indicator":   # which columns hold indicators: counted over the file
+        counts = client.compute([delayed(_column_counts, pure=True)(part, s) for part, s in zip(parts, skips)],
+                                sync=True)
+        tot: dict[int, list[int]] = {}
+        for c in counts:
+            for j, v in c.items():
+                tot[j] = [a + b for a, b in zip(tot.get(j, [0, 0]), v)]
+        ind = {header[j] for j, (bad, present) in tot.items() if j < len(header) and header[j]
+               and _is_indicator_column(header[j], bad, present)}
+    results = client.compute([delayed(_partition_records, pure=True)(part, s, header, label, ind)
+                              for part, s in zip(parts, skips)], sync=True)
+    recs, excls = [], []
+    offset = hdr   # body row i of partition k is spreadsheet row hdr + 2 + (rows before k) + i
+    empty = physical = 0
+    for rec, ex, info, nbody in results:
+        recs.append(rec.assign(row=rec["row"] + offset))
+        if len(ex):
+            excls.append(ex.assign(row=ex["row"] + offset))
+        offset += nbody
+        physical += nbody
+        empty += info.get("empty_rows", 0)
+    info = dict(results[0][2]) if results else dict(probe)
+    info.update({"header_row": hdr + 1, "preamble_rows": hdr, "physical_rows": physical, "empty_rows": empty})
+    rec = pd.concat(recs, ignore_index=True) if recs else pd.DataFrame()
+    return rec, excls, info, fmt
+
+
+def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | None = BLOCKSIZE):
+    """:func:`detect.data.load.load` with the files parsed into records partition-wise on Dask workers.
+
+    CSV (plain or gzip: one partition) and Parquet files are cut into partitions; each worker turns
+    its partition into the loader's long records (one per reported figure, with the spreadsheet row
+    number) and counts, for a wide-by-indicator file, the non-numeric cells per column (reduced, so
+    the choice of value columns is made over the whole file as the loader makes it). The records are
+    gathered, validated once on the client (units, periods, duplicates across files, names) and
+    returned as the same :class:`detect.data.load.LoadResult`. Excel files are read on the client.
+
+    Paths must be local files readable by the client and the workers (their SHA-256 is recorded).
+    """
+    from detect.data.load import EXCLUSION_COLUMNS, LoadResult, _Excl, _raw_tables, _records, _validate, sha256
+    from detect.data.panel import Panel
+
+    dd = _import_dask()
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise InputError("no input files given")
+    for p in paths:
+        if not p.exists():
+            raise InputError(f"{p}: no such file")
+        if p.is_dir():
+            raise InputError(f"{p}: is a directory, not a data file")
+
+    def body(c):
+        excl = _Excl()
+        recs, inputs, sheet_info, errors = [], [], [], []
+        n_tables = 0
+        for p in paths:
+            got = None
+            with open(p, "rb") as fh:
+                magic = fh.read(4)
+            if magic not in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+                got = _dask_table(p, c, dd, blocksize)
+            if got is not None:
+                rec, excls, info, fmt = got
+                excl.frames.extend(excls)
+                inputs.append({"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt})
+                n_tables += 1
+                sheet_info.append({"table": str(p), **info, "records": int(len(rec))})
+                recs.append(rec.assign(source=str(p)))
+                continue
+            sheets, fmt = _raw_tables(p)          # Excel (or a file the loader rejects: raises here)
+            inputs.append({"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt})
+            for sheet, raw in sheets:
+                n_tables += 1
+                lab = f"{p}#{sheet}" if sheet != "" and len(sheets) > 1 else str(p)
+                raw = raw.fillna("")
+                if len(raw) == 0 or not raw.astype(str).apply(lambda s: s.str.strip() != "").any().any():
+                    sheet_info.append({"table": lab, "skipped": "empty"})
+                    continue
+                try:
+                    rec, info = _records(raw, lab, excl)
+                except InputError as exc:
+                    if len(sheets) > 1 and "no recognisable columns" in str(exc):
+                        sheet_info.append({"table": lab, "skipped": str(exc)})
+                        errors.append(str(exc))
+                        continue
+                    raise
+                sheet_info.append({"table": lab, **info, "records": int(len(rec))})
+                recs.append(rec.assign(source=lab))
+        if not recs:
+            raise InputError(errors[0] if errors else "no data: every input table is empty")
+        rec = pd.concat(recs, ignore_index=True)
+        rows_in = len(rec) + sum(t.get("empty_rows", 0) for t in sheet_info)
+        panel_df = _validate(rec, excl) if len(rec) else Panel.empty().data
+        exclusions = excl.frame()
+        for info in inputs:
+            info["tables"] = [t for t in sheet_info if t["table"].split("#")[0] == info["file"]]
+        res = LoadResult(panel=Panel(panel_df), exclusions=exclusions[list(EXCLUSION_COLUMNS)], inputs=inputs,
+                         rows_in=int(rows_in), rows_used=int(len(panel_df)), rows_excluded=int(len(exclusions)))
+        if res.rows_in != res.rows_used + res.rows_excluded:
+            raise AssertionError(f"row accounting broken: {res.rows_in} in, {res.rows_used} used, "
+                                 f"{res.rows_excluded} excluded")
+        res.panel.meta.update({"rows_in": res.rows_in, "rows_used": res.rows_used,
+                               "rows_excluded": res.rows_excluded, "exclusions": exclusions})
+        return res
+
+    if client is not None:
+        return body(client)
+    with cluster(scheduler) as c:
+        return body(c)
+
+
+__all__ += ["load"]
+
+
+def run_loader(engine: str, scheduler: str | None = None) -> Callable:
+    """The loader ``detect run --engine dask [--scheduler ADDRESS]`` passes to :func:`detect.pipeline.run`.
+
+    Raises
+    ------
+    UsageError
+        ``--scheduler`` without ``--engine dask``, or Dask not installed.
+    """
+    if engine != "dask":
+        raise UsageError("--scheduler is for --engine dask")
+    _import_dask()
+
+    def _load(paths):
+        return load(paths, scheduler=scheduler)
+
+    return _load
+
+
+__all__ += ["run_loader"]
