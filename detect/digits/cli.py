@@ -119,6 +119,9 @@ def cmd_benford(args: argparse.Namespace) -> int:
     else:
         title = f"Digit test {args.test} of {args.column} by {args.group_by}: {len(table)} groups, ranked by excess MAD"
         out.write(title + "\n" + "=" * len(title) + "\n")
-        shown = table.drop(columns=["reason"]) if table["applicable"].all() else table
-        out.write(shown.to_string(index=False, float_format=lambda x: f"{x:.6g}") + "\n")
+        shown = table.drop(columns=["reason"]) if table["applicable"].all() else table.copy()
+        if "reason" in shown:
+            shown["reason"] = shown["reason"].str.slice(0, 70)
+        shown["conformity"] = shown["conformity"].fillna("")
+        out.write(shown.to_string(index=False, float_format=lambda x: f"{x:.6g}", na_rep="") + "\n")
     return 0
