@@ -44,6 +44,7 @@ def test_short_series_not_fitted():
     assert res.n_tests == 0 and any("shorter than" in n for n in res.notes)
 
 
+@pytest.mark.slow
 def test_clean_panel_rarely_confirms():
     n = k = 0
     for s in range(3):

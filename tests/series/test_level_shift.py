@@ -107,6 +107,7 @@ def test_tail_p_is_continuous_with_the_table_and_bounded_by_bonferroni():
     assert np.all(p <= np.minimum(1.0, K * 2 * stats.t.sf(s, n - 3)) + 1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("T", [12, 20, 30])
 def test_calibration_on_clean_random_walks(T):
     # 900 clean series: share of p < 0.05 should be 5 %; tolerance 2.0-7.5 % (binomial s.d. 0.7 pp,

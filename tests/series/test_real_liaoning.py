@@ -28,6 +28,8 @@ from detect.data.panel import Panel
 from detect.registry import get_detector
 from detect.series.level_shift import screen
 
+pytestmark = pytest.mark.shared_data
+
 CFG = load_config()
 LIAONING = "210000"
 

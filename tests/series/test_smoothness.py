@@ -81,6 +81,7 @@ def test_short_series_note():
     assert res.n_tests == 0 and any("not tested" in n for n in res.notes)
 
 
+@pytest.mark.slow
 def test_calibration_on_clean_panels():
     # 10 clean panels x 100 regions (rates and levels with a proxy): share of p < 0.05 within 1.5-7.5 %
     n = k = 0

@@ -67,6 +67,7 @@ def test_no_target_no_test():
     assert res.n_tests == 0 and len(res) == 0
 
 
+@pytest.mark.slow
 def test_pooled_calibration_on_clean_gaps():
     # 300 clean histograms (100 regions x 15 years): share of pooled p < 0.05 within 2-9 %
     ps = []
