@@ -59,6 +59,20 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--min-value must be a finite number")
 
 
+def _check_counts(args: argparse.Namespace, counts) -> None:
+    """No rows, or a column without a single number, is bad input (exit 2), not a result."""
+    from detect.exceptions import InputError
+
+    parts = counts.values() if isinstance(counts, dict) else [counts]
+    n_in = sum(dc.n_in for dc in parts)
+    n_invalid = sum(dc.n_invalid for dc in parts)
+    if n_in == 0:
+        raise InputError(f"{args.path}: no rows to test")
+    if n_invalid == n_in:
+        raise InputError(f"{args.path}: column {args.column!r} holds no numbers ({n_in} values, none parses "
+                         "as a number)")
+
+
 def cmd_benford(args: argparse.Namespace) -> int:
     from detect.config import load_config, threshold
     from detect.digits.io import count_file
@@ -74,6 +88,7 @@ def cmd_benford(args: argparse.Namespace) -> int:
     else:
         counts = count_file(args.path, args.column, args.test, min_value=args.min_value, sign=args.sign,
                             group_by=args.group_by, extraction=args.extraction, min_sig=min_sig)
+    _check_counts(args, counts)
     out = sys.stdout
     if args.group_by is None:
         res = BenfordResult(counts, config, label=args.column)

@@ -77,3 +77,14 @@ def test_bad_input_exit_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["benford", str(p), "--column", "a", "--test", "third"])
     assert e.value.code == 2
+
+
+def test_column_without_numbers_is_bad_input(tmp_path, capsys):
+    p = tmp_path / "names.csv"
+    p.write_text("name,amount\nalice,x\nbob,y\n")
+    assert main(["benford", str(p), "--column", "name"]) == 2
+    assert "holds no numbers" in capsys.readouterr().err
+    e = tmp_path / "empty.csv"
+    e.write_text("amount\n")
+    assert main(["benford", str(e), "--column", "amount"]) == 2
+    assert "no rows" in capsys.readouterr().err
