@@ -144,8 +144,7 @@ def _raw_tables(path: Path) -> tuple[list[tuple[str, pd.DataFrame]], str]:
             df = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types
             raise InputError(f"{name}: not a readable Parquet file ({exc})") from None
-        raw = pd.DataFrame([list(df.columns)] + df.astype(object).where(df.notna(), "").map(_cell_text).values.tolist())
-        return [("", raw)], "parquet"
+        return [("", _frame_text(df))], "parquet"
     if head.startswith(b"PK\x03\x04"):
         try:
             sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
@@ -167,6 +166,30 @@ def _raw_tables(path: Path) -> tuple[list[tuple[str, pd.DataFrame]], str]:
     if not text.strip():
         raise InputError(f"{name}: the file has no content")
     return [("", _read_csv_text(text, name))], f"csv ({enc})"
+
+
+def _frame_text(df: pd.DataFrame) -> pd.DataFrame:
+    """A raw string table (header as row 0) from a DataFrame, column by column.
+
+    Numeric columns are converted vectorised (shortest round-trip text, integral floats without
+    ``.0``, as :func:`_cell_text` does cell by cell); other columns cell by cell only where needed.
+    """
+    cols = {}
+    for j, name in enumerate(df.columns):
+        col = df.iloc[:, j]
+        if pd.api.types.is_float_dtype(col):
+            text = col.astype(str).str.replace(r"\.0$", "", regex=True)
+            cols[j] = text.where(col.notna(), "").astype(object)
+        elif pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
+            cols[j] = col.astype(str).astype(object)
+        elif pd.api.types.is_string_dtype(col) and not col.map(type).eq(float).any():
+            cols[j] = col.astype(object).where(col.notna(), "")
+        else:
+            cols[j] = col.astype(object).map(_cell_text)
+    body = pd.DataFrame(cols)
+    header = pd.DataFrame([[str(c) for c in df.columns]], columns=range(df.shape[1]))
+    body.columns = range(df.shape[1])
+    return pd.concat([header, body], ignore_index=True)
 
 
 def _cell_text(v) -> str:
@@ -505,9 +528,7 @@ def _validate(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
 
 def frame_to_panel(df: pd.DataFrame, source: str = "<frame>") -> LoadResult:
     """Validate an in-memory DataFrame (long or wide; any headers the aliases know) into a Panel."""
-    raw = pd.DataFrame([list(map(str, df.columns))] +
-                       df.astype(object).where(df.notna(), "").map(_cell_text).values.tolist())
-    return _finish([(source, raw)], [{"file": source, "sha256": "", "format": "DataFrame"}])
+    return _finish([(source, _frame_text(df))], [{"file": source, "sha256": "", "format": "DataFrame"}])
 
 
 def load(paths: str | Path | Iterable[str | Path]) -> LoadResult:
