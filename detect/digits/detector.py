@@ -156,8 +156,11 @@ class LastDigitPreference(Detector):
                 y0, y1 = int(g["year"].min()), int(g["year"].max())
                 f = self._finding(code, str(names.get(code, code)), y0, y1, counts, x2, df, p,
                                   sorted(g["indicator"].unique()), scope, config)
+                by_year = g.assign(z5=g["last"].isin((0, 5))).groupby("year")["z5"].agg(["mean", "size"])
                 f.evidence.update({"p_chi2": p_chi2, "p_share_0_5": p_05,
-                                   "p_combined": "Bonferroni: min(1, 2 min(p_chi2, p_share_0_5))"})
+                                   "p_combined": "Bonferroni: min(1, 2 min(p_chi2, p_share_0_5))",
+                                   "share_0_5_by_year": {str(y): float(v) for y, v in by_year["mean"].items()},
+                                   "n_by_year": {str(y): int(v) for y, v in by_year["size"].items()}})
                 out.items.append(f)
         if n_small:
             out.notes.append(f"digits: {n_small} regions with fewer than {min_n} testable figures "
