@@ -397,9 +397,9 @@ def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, An
     # A sheet without reason / evidence columns (the run report's worklist): the note gives them.
     if want["status"] != base["status"] and note:
         if want["status"] == "dismissed" and "dismiss_reason" not in rec:
-            want["dismiss_reason"] = note
-        if want["status"] == "rectified" and "evidence_note" not in rec:
-            want["evidence_note"] = note
+            want["dismiss_reason"], note = note, ""
+        elif want["status"] == "rectified" and "evidence_note" not in rec:
+            want["evidence_note"], note = note, ""
     edited = {c for c in want if want[c] != base[c]}
     note_done = bool(note) and _note_recorded(reg, fid, note, source)
     if note_done:  # this file was imported before: its note is in the audit trail already
@@ -424,7 +424,8 @@ def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, An
         try:
             if {"owner", "due_date"} & edited:
                 if not want["owner"]:
-                    raise InputError("owner cannot be emptied; assign it to someone else instead")
+                    raise InputError("a deadline needs an owner: fill the owner column" if not base["owner"]
+                                     else "owner cannot be emptied; assign it to someone else instead")
                 reg.assign(fid, want["owner"], want["due_date"] or None, by=who, expected_version=version,
                            source=source)
                 done.append(f"owner {want['owner']}" + (f", due {want['due_date']}" if want["due_date"] else ""))

@@ -162,6 +162,7 @@ def test_chinese_status_label_and_text_dates(filled, tmp_path):
     ({"due_date": "31/10/2026", "owner": "Sun", "by": "x"}, "YYYY-MM-DD"),
     ({"status": "finished", "by": "x"}, "unknown status 'finished'"),
     ({"owner": "Sun"}, "who made this change"),
+    ({"due_date": "2026-10-31", "by": "x"}, "a deadline needs an owner"),
 ])
 def test_invalid_rows_are_rejected_with_a_reason(filled, tmp_path, edit, message):
     reg = filled
