@@ -4,7 +4,9 @@ What it does
 ------------
 1. Draws ``--n`` amounts (default 10^7, seeded, log-uniform on [10, 10^6), two decimals).
 2. Times detect's first-two-digit test in-process (``benford(x, "first-two")`` with MAD,
-   chi-square and p-value read), best of 3, and the digit counting alone (values per second).
+   chi-square and p-value read), best of 3, the digit counting alone (values per second), and the
+   exact text path on 10^6 decimal strings. Wall-clock and CPU time are both reported: on a shared
+   machine wall-clock time depends on the load.
 3. Creates a throw-away virtual environment, installs benford_py 0.5.0 and benfordslaw 2.1.1 there
    (never into the project), and times their first-two-digit tests on the same values inside a
    subprocess of that environment (timing measured inside it, data read from a .npy file
@@ -53,9 +55,12 @@ warnings.filterwarnings("ignore")
 x = np.load(sys.argv[1])
 out = {}
 import benford as bf
-t, c = time.perf_counter(), time.process_time()
-tab = bf.first_digits(x, digs=2, decimals=2, MAD=True, show_plot=False, verbose=False)
-out["benford_py"] = {"seconds": time.perf_counter() - t, "cpu_seconds": time.process_time() - c,
+wall = cpu = float("inf")
+for _ in range(3):   # best of 3, as for detect
+    t, c = time.perf_counter(), time.process_time()
+    tab = bf.first_digits(x, digs=2, decimals=2, MAD=True, show_plot=False, verbose=False)
+    wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
+out["benford_py"] = {"seconds": wall, "cpu_seconds": cpu,
                      "n": int(tab["Counts"].sum()),
                      "mad": float((tab["Found"] - tab["Expected"]).abs().mean())}
 from benfordslaw import benfordslaw
@@ -165,7 +170,7 @@ def section(fig: dict, args: argparse.Namespace) -> str:
         "",
         f"First-two-digit test on {o['n']:,} amounts (log-uniform on [10, 10^6), two decimals, seed {SEED}); "
         "each tool's own time to read digits, count and compute the MAD, measured inside its process "
-        "(detect best of 3; peers once, in a throw-away virtual environment).",
+        "(detect and benford_py best of 3, benfordslaw once; peers in a throw-away virtual environment).",
         "",
         "| tool | wall s | CPU s | values / s (wall) | MAD | detect faster by (wall / CPU) |",
         "|---|---:|---:|---:|---:|---:|",
