@@ -257,9 +257,11 @@ def register_run(db: str | None, run_dir: str | Path, quiet: bool = False) -> bo
     path = default_db_path(db)
     try:
         rec = record_run(path, run_dir)
-    except (DetectError, sqlite3.Error, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever fails here, the run's outputs and report must survive
+        what = str(exc) if isinstance(exc, (DetectError, sqlite3.Error, OSError)) else \
+            f"internal error {type(exc).__name__}: {exc} (please report it)"
         sys.stderr.write(f"detect: warning: the run was written to {run_dir} but not recorded in the register "
-                         f"{path}: {exc}. Record it later with `detect review record {run_dir} --db {path}`.\n")
+                         f"{path}: {what}. Record it later with `detect review record {run_dir} --db {path}`.\n")
         return False
     if not quiet:
         sys.stderr.write(f"detect: register {path}: {rec.summary()}\n")

@@ -173,3 +173,17 @@ def test_register_failure_does_not_lose_the_run(tmp_path, capsys, no_pdf):
     assert (out / "findings.csv").exists() and (out / "manifest.json").exists()
     err = capsys.readouterr().err
     assert "not recorded in the register" in err and "detect review record" in err and "Traceback" not in err
+
+
+def test_register_bug_does_not_lose_the_run(tmp_path, capsys, monkeypatch, no_pdf):
+    import detect.review.store as store
+
+    def boom(*a, **k):
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(store, "record_run", boom)
+    out = tmp_path / "o"
+    assert main(["run", str(_panel_csv(tmp_path)), "--out", str(out), "--quiet", "--detectors", "growth_peers",
+                 "--db", str(tmp_path / "r.sqlite")]) == 0
+    assert (out / "findings.csv").exists()
+    assert "internal error ZeroDivisionError: simulated bug" in capsys.readouterr().err
