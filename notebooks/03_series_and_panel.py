@@ -66,6 +66,12 @@ def evidence(row) -> dict:
     return ev if isinstance(ev, dict) else json.loads(ev or "{}")
 
 
+def year_axis(*axes) -> None:
+    """Whole years on the x axis."""
+    for ax in axes:
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+
+
 def years_of(d: dict) -> pd.Series:
     """An evidence series ``{"2015": value}`` as a float Series indexed by year."""
     s = pd.Series({int(str(k)[:4]): (np.nan if v is None else float(v)) for k, v in (d or {}).items()})
@@ -118,6 +124,7 @@ ax.plot(rev.index, 100 * rev["nontax_share"], marker="o", ms=3, color="#c0392b",
 ax.plot(rev.index, 100 * rev["peer_median_share"], color="grey", ls="--", label="median prefecture")
 ax.set_title("non-tax share of fiscal revenue (%)", loc="left")
 ax.legend(frameon=False, fontsize=8)
+year_axis(*axes)
 plt.tight_layout()
 
 # %% [markdown]
@@ -162,7 +169,8 @@ ax.plot(years_of(ev["counterfactual"]), color="#1f4e79", ls="--", label="counter
 ax.plot(years_of(ev["peer_path"]), color="grey", ls=":", label="peers' median growth path")
 ax.axvline(ev["break_year"], color="#c0392b", lw=1)
 ax.set_title(f"level shift in {ev['break_year']}: {100 * ev['size']:+.1f} % (t = {ev['t']:.1f})", loc="left")
-ax.legend(frameon=False, fontsize=8);
+ax.legend(frameon=False, fontsize=8)
+year_axis(ax)
 
 # %% [markdown]
 # The **proxy** detector asks whether reported revenue grew faster than the tax base that should drive
@@ -184,6 +192,7 @@ if len(px):
     ax.set_title(f"fiscal revenue against its proxies ({px.iloc[0]['period_start']}–{px.iloc[0]['period_end']}, "
                  f"q = {px.iloc[0]['q_value']:.2g})", loc="left")
     ax.legend(frameon=False, fontsize=8)
+    year_axis(ax)
 else:
     print("no proxy_divergence finding for this region at p <= 0.05")
 
@@ -287,8 +296,9 @@ if HAVE_LIAONING:
     ax.bar(fr.index, fr["nontax_revenue"], bottom=fr["tax_revenue"], color="#c0392b", label="non-tax")
     ax.set_title("Liaoning general budget revenue (亿元)", loc="left")
     ax.legend(frameon=False, fontsize=8)
+    year_axis(*axes)
     plt.tight_layout()
-    fr.assign(total=fr.sum(axis=1), growth=fr.sum(axis=1).pct_change().round(3))
+    display(fr.assign(total=fr.sum(axis=1), growth=fr.sum(axis=1).pct_change().round(3)))
 
 # %% [markdown]
 # Reported GDP fell 22 % in 2016 while the night lights did not move; fixed-asset investment fell by
@@ -343,6 +353,7 @@ if HAVE_LIAONING:
     ax.set_xlim(2000, 2022)
     ax.set_title(f"Liaoning GDP: {row['detector']} {row['period_start']} (p = {row['p_value']:.2g})", loc="left")
     ax.legend(frameon=False, fontsize=8)
+    year_axis(ax)
     assert (liaoning["indicator"].eq("gdp") & liaoning["period_start"].eq("2016") & (liaoning["p_value"] <= 0.05)).any()
     assert (liaoning["indicator"].eq("fiscal_revenue") & liaoning["period_start"].eq("2015")
             & (liaoning["p_value"] <= 0.05)).any()

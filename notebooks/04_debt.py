@@ -195,12 +195,15 @@ fig, ax = plt.subplots(figsize=(9, 3.6))
 ax.plot(hist.index, 100 * hist.values, marker="o", ms=3, color="#1f4e79", lw=1.8, label="债务率 reported")
 if len(fan):
     band = fan.pivot(index="year", columns="percentile", values="value")
-    lo, hi = band.columns[0], band.columns[-1]
-    ax.fill_between(band.index, 100 * band[lo], 100 * band[hi], color="#1f4e79", alpha=0.15,
-                    label=f"fan chart ({lo}–{hi})")
-    mid = [c for c in band.columns if c in ("p50", "p50.0")]
-    if mid:
-        ax.plot(band.index, 100 * band[mid[0]], color="#1f4e79", ls="--", lw=1, label="bootstrap median")
+    band = band[sorted(band.columns, key=lambda c: float(c.lstrip("p")))]   # p5, p25, p50, p75, p95
+    pcts = list(band.columns)
+    for k in range(len(pcts) // 2):            # outer band lightest, inner bands darker
+        lo, hi = pcts[k], pcts[-1 - k]
+        ax.fill_between(band.index, 100 * band[lo], 100 * band[hi], color="#1f4e79", alpha=0.12,
+                        label=f"fan chart {lo}–{hi}")
+    if len(pcts) % 2:
+        ax.plot(band.index, 100 * band[pcts[len(pcts) // 2]], color="#1f4e79", ls="--", lw=1,
+                label=f"bootstrap {pcts[len(pcts) // 2]}")
 shown = ("baseline", "growth", "interest", "land_30", "lgfv_30", "combined")
 for sc, colour in zip(shown, plt.cm.tab10.colors):
     p = paths[paths["scenario"] == sc]

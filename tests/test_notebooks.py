@@ -1,0 +1,65 @@
+"""Static checks of the analyst notebooks (issue 9).
+
+The notebooks themselves are executed by ``make test`` (jupytext -> build/notebooks/*.ipynb ->
+pytest --nbmake with a per-cell timeout); these fast checks keep their sources in the committed,
+diff-friendly form and on the public API.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.py"))
+EXPECTED = ["01_quickstart", "02_digits", "03_series_and_panel", "04_debt", "05_followup"]
+
+#: Imports of private modules or names of detect (a leading underscore after ``detect.``).
+_PRIVATE = re.compile(r"^\s*(from\s+detect(\.\w+)*\._\w*|import\s+detect(\.\w+)*\._\w*"
+                      r"|from\s+detect[\w.]*\s+import\s+.*\b_\w+)", re.M)
+
+
+def test_the_five_notebooks_are_there():
+    assert [p.stem for p in NOTEBOOKS] == EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_jupytext_percent(path):
+    jupytext = pytest.importorskip("jupytext")
+    text = path.read_text(encoding="utf-8")
+    header = text.split("# ---", 2)[1] if text.startswith("# ---") else ""
+    assert "formats: py:percent" in header, "the jupytext header must pin formats: py:percent"
+    nb = jupytext.reads(text, fmt="py:percent")
+    kinds = [c.cell_type for c in nb.cells]
+    assert kinds[0] == "markdown", "a notebook opens with a markdown cell saying what it does"
+    assert kinds.count("code") >= 5 and kinds.count("markdown") >= 5
+    # a round trip through ipynb gives the same source: the committed file is the canonical form
+    assert jupytext.writes(jupytext.reads(jupytext.writes(nb, fmt="ipynb"), fmt="ipynb"), fmt="py:percent") \
+        == jupytext.writes(nb, fmt="py:percent")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_uses_only_the_public_api(path):
+    hits = [m.group(0).strip() for m in _PRIVATE.finditer(path.read_text(encoding="utf-8"))]
+    assert not hits, f"private imports: {hits}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_writes_only_to_a_temporary_folder(path):
+    text = path.read_text(encoding="utf-8")
+    writes = re.findall(r"write_run\(|render_result\(|render_run\(|export_xlsx\(|Register\(|\.save\(|--out", text)
+    if writes:
+        assert "tempfile.mkdtemp" in text, "a notebook that writes files must write them to a temporary folder"
+    writers = re.compile(r"write_run|render_result|render_run|export_xlsx|Register\(|to_csv|to_excel|to_parquet|"
+                         r"mkdir|write_text|write_bytes|\.save\(|open\(.*[\"']w")
+    into_repo = [line.strip() for line in text.splitlines() if "REPO" in line and writers.search(line)]
+    assert not into_repo, f"writes into the repository: {into_repo}"
+
+
+def test_make_test_runs_the_notebooks_with_a_timeout():
+    make = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "jupytext" in make and "notebooks/*.py" in make
+    m = re.search(r"--nbmake-timeout=(\d+)", make)
+    assert m and int(m.group(1)) <= 60
