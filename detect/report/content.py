@@ -85,10 +85,15 @@ def what_to_check(row: Mapping[str, Any], lang: str) -> str:
     """What the reviewer should check: the evidence's ``what_to_check`` / ``check``, else the last
     clause of the summary when it is an instruction, else the family's generic instruction."""
     ev = row.get("evidence") or {}
-    for key in (f"what_to_check_{lang}", "what_to_check", "check"):
-        v = ev.get(key) if isinstance(ev, Mapping) else None
-        if isinstance(v, str) and v.strip():
-            return v.strip()
+    # "check" is English (detectors write "check" and "check_zh"); "what_to_check" is taken as given
+    keys = (("what_to_check_zh", "check_zh", "what_to_check") if lang == "zh"
+            else ("what_to_check_en", "check_en", "what_to_check", "check"))
+    for src in (ev if isinstance(ev, Mapping) else {}, row):  # the evidence, then the record (evidence.jsonl)
+        for key in keys:
+            v = src.get(key)
+            if isinstance(v, str) and v.strip():
+                v = v.strip()
+                return v[0].upper() + v[1:] if lang == "en" else v
     text = summary_text(row, lang)
     if lang == "zh":
         parts = re.split(r"[；;]", text)

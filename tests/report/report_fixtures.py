@@ -84,7 +84,7 @@ def extra_findings(regions: pd.DataFrame) -> list:
     ]
 
 
-def make_run(tmp: Path, names: list[str] | None = None, extra: bool = True, n_years: int = 14) -> Path:
+def make_run(tmp: Path, names: list[str] | None = None, extra: bool = True, n_years: int = 14, top: int = 4) -> Path:
     """Run detect.pipeline on the crafted panel and write the run directory (without the report)."""
     from detect.config import load_config
     from detect.findings import findings_frame
@@ -95,7 +95,7 @@ def make_run(tmp: Path, names: list[str] | None = None, extra: bool = True, n_ye
     csv = crafted_panel_csv(tmp / "panel.csv", names, n_years=n_years)
     # committed detectors of each evidence shape the report reads (series, level shift, proxy growth);
     # digit and debt evidence are added below
-    config = load_config(top_regions=4, detectors=list(DETECTORS))
+    config = load_config(top_regions=top, detectors=list(DETECTORS))
     res = run([csv], config)
     if extra:
         add = findings_frame(extra_findings(res.regions))

@@ -185,7 +185,7 @@ def test_hostile_region_names_escaped(tmp_path):
     names[5] = HOSTILE            # the planted region: gets a section of its own
     names[1] = "= 标题注入"         # '=' at the start would be a heading in markup
     names[2] = "=HYPERLINK(\"http://x\")"  # formula injection in the worklist
-    run = make_run(tmp_path, names=names, extra=True)
+    run = make_run(tmp_path, names=names, extra=True, top=2)
     paths = render_run(run, date="2026-01-15")
     reader = pypdf.PdfReader(paths["pdf"])
     text = "".join(p.extract_text() for p in reader.pages)
@@ -213,3 +213,32 @@ def test_empty_run_renders(tmp_path):
     paths = render_run(run, date="2026-01-15", lang="en")
     text = "".join(p.extract_text() for p in pypdf.PdfReader(paths["pdf"]).pages)
     assert "No findings" in text
+
+
+@pytest.mark.slow
+def test_sample_report(repo, tmp_path):
+    """The committed sample panel, screened by one detector of each evidence shape, renders: pages
+    as PNG, embedded fonts, Chinese text, the top region's section with charts."""
+    sample = repo / "data" / "sample" / "panel.csv"
+    if not sample.is_file():
+        pytest.skip(f"{sample} is absent")
+    from detect.config import load_config
+    from detect.pipeline import run, write_run
+    from detect.registry import available
+    from detect.report import render_run, save_panel
+
+    want = ("level_shift", "proxy_divergence", "composition", "debt_ratios", "debt_stress", "digits")
+    config = load_config(top_regions=3, detectors=[d for d in want if d in available()])
+    res = run([sample], config)
+    out = write_run(res, tmp_path / "sample")
+    save_panel(res.panel, out)
+    paths = render_run(out, date="2026-01-15")
+    reader = pypdf.PdfReader(paths["pdf"])
+    pages = _pages_png(paths["pdf"], scale=0.3)
+    assert len(pages) == len(reader.pages) >= 3 + 3 + 3
+    assert all(_embedded(f) for f in _fonts(reader))
+    texts = [p.extract_text() for p in reader.pages]
+    top = res.regions.iloc[0]
+    start = next(i for i, t in enumerate(texts) if f"{top.region_name}（{top.region_code}）" in t and "风险排名" in t)
+    assert "风险" in "".join(texts)
+    assert sum(_path_ops(reader, reader.pages[i]) for i in range(start, start + 2)) > 500
