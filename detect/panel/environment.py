@@ -25,7 +25,7 @@ from detect._stats import MAD_TO_SD, fmt_p, fmt_pct
 from detect.config import Config, threshold
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
-from detect.panel._runs import fit_null, log_growth, null_cdf, period_text, series_dict, simes_runs
+from detect.panel._runs import aligned, fit_null, log_growth, null_cdf, period_text, simes_runs, year_dict
 from detect.registry import Detector, register
 
 
@@ -118,38 +118,44 @@ class PM25Neighbours(Detector):
         p = null_cdf(z, df_, sc)  # one-sided: a drop
         out.n_tests += len(z)
         d["z"], d["p"], d["gap"] = z, p, gap.to_numpy()
-        ptab = d["p"].unstack("year").reindex(columns=level.columns)
+        ptab = pd.DataFrame(aligned(d["p"], level), index=level.index, columns=level.columns)
         runs = simes_runs(ptab, (ptab <= report_p).fillna(False))
-        sib_tab = d["sib_med"].unstack("year").reindex(columns=level.columns)
-        nsib_tab = d["n_sib"].unstack("year").reindex(columns=level.columns)
-        for _, r in runs.iterrows():
-            if r["p"] > report_p:
-                continue
-            code, yrs = r["region_code"], [int(y) for y in r["years"]]
-            y0, y1 = int(r["start"]), int(r["end"])
-            v0 = level.loc[code].get(y0 - 1, np.nan)
-            v1 = level.loc[code, y1]
-            own = float(np.expm1(np.log(v1 / v0))) if v0 > 0 else float("nan")
-            sib = float(np.expm1(np.nansum(sib_tab.loc[code, yrs].to_numpy(dtype=float))))
-            zmin = float(np.min(d.loc[[(code, y) for y in yrs], "z"]))
-            nsib = int(nsib_tab.loc[code, yrs[0]])
-            parent = str(reg.at[code, "parent_code"])
+        runs = runs[runs["p"] <= report_p]
+        if runs.empty:
+            return out
+        years = np.asarray(level.columns, dtype=int)
+        lv = level.to_numpy(dtype=float)
+        own_g = log_growth(level).to_numpy(dtype=float)
+        sib, nsib_a, za = aligned(d["sib_med"], level), aligned(d["n_sib"], level), aligned(d["z"], level)
+        names = reg["region_name"].astype(str).to_dict()
+        parents = reg["parent_code"].astype(str).to_dict()
+        for r in runs.itertuples(index=False):
+            i, sl = r.row, slice(r.c0, r.c1 + 1)
+            code = r.region_code
+            y0, y1 = int(r.start), int(r.end)
+            v0 = lv[i, r.c0 - 1] if r.c0 > 0 else np.nan
+            v1 = lv[i, r.c1]
+            own = float(v1 / v0 - 1.0) if v0 > 0 else float("nan")
+            sibc = float(np.expm1(np.nansum(sib[i, sl])))
+            zmin = float(np.nanmin(za[i, sl]))
+            nsib = int(nsib_a[i, r.c0])
+            parent = parents.get(code, "")
             per = period_text(y0, y1)
-            pi = float(r["p"])
+            pi = float(r.p)
             out.items.append(Finding(
-                region_code=str(code), region_name=str(reg.at[code, "region_name"]), indicator="pm25",
+                region_code=str(code), region_name=names.get(code, str(code)), indicator="pm25",
                 period_start=str(y0), period_end=str(y1), detector=self.name, statistic=zmin, p_value=pi,
-                family=self.family, kind="pm25_drop", effect=own - sib,
+                family=self.family, kind="pm25_drop", effect=own - sibc,
                 summary=(f"PM2.5 changed by {fmt_pct(own)} in {per} (from {v0:.1f} to {v1:.1f}) while its {nsib} "
-                         f"siblings under {parent} changed by a median of {fmt_pct(sib)} (robust z = {zmin:.1f}, "
+                         f"siblings under {parent} changed by a median of {fmt_pct(sibc)} (robust z = {zmin:.1f}, "
                          f"{fmt_p(pi)}); check monitoring-station relocations, outages and station-level data."),
                 summary_zh=(f"{per}年PM2.5浓度变化{fmt_pct(own)}（由{v0:.1f}至{v1:.1f}），同一上级{parent}下的{nsib}个"
-                            f"相邻地区中位数变化{fmt_pct(sib)}（稳健z={zmin:.1f}，{fmt_p(pi)}）；"
+                            f"相邻地区中位数变化{fmt_pct(sibc)}（稳健z={zmin:.1f}，{fmt_p(pi)}）；"
                             f"请核查监测站点迁移、停运及站点原始数据。"),
-                evidence={"series": series_dict(level.loc[code]),
-                          "sibling_median_change": series_dict(np.expm1(sib_tab.loc[code])),
-                          "own_change": series_dict(np.expm1(log_growth(level.loc[[code]]).iloc[0])),
-                          "n_siblings": nsib, "parent_code": parent, "run_years": yrs,
+                evidence={"series": year_dict(years, lv[i]),
+                          "sibling_median_change": year_dict(years, np.expm1(sib[i])),
+                          "own_change": year_dict(years, np.expm1(own_g[i])),
+                          "n_siblings": nsib, "parent_code": parent, "run_years": [int(y) for y in r.years],
                           "null_t_df": df_, "null_t_scale": sc},
             ))
         return out
