@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from detect import __version__
-from detect.config import Config, load_config
+from detect.config import Config, load_config, threshold
 from detect.data.load import EXCLUSION_COLUMNS, LoadResult, load
 from detect.data.panel import Panel
 from detect.findings import FINDING_COLUMNS, Findings, findings_frame, write_findings, write_table
@@ -67,6 +67,7 @@ def screen(panel: Panel, config: Config | None = None,
     allf = Findings()
     tests: dict[str, int] = {}
     dets = detectors_for(config.detectors)
+    notes: list[str] = []
     for det in (progress(dets) if progress else dets):
         res = det.run(panel, config)
         tests[det.name] = res.n_tests
@@ -77,8 +78,15 @@ def screen(panel: Panel, config: Config | None = None,
         raise AssertionError(f"two findings share the id {dup}: a detector emitted the same evidence twice")
     df = score_findings(df, tests, config, families={d.name: d.family for d in dets})
     p_region = region_p_values(df, panel.data, sum(tests.values()), config)
+    # tests that did not reach q <= q_low are not findings: they entered the q-values and the region
+    # risk above, and are counted in the manifest, but no reviewer should be sent after them
+    not_significant = (df["severity"] == "info") & df["p_value"].notna() if len(df) else pd.Series(dtype=bool)
+    if len(df) and not_significant.any():
+        notes.append(f"{int(not_significant.sum())} tests with p <= report_p did not reach q <= "
+                     f"{threshold('scoring.q_low', config)} after false-discovery control and are not listed")
+        df = df[~not_significant].reset_index(drop=True)
     regions = rank_regions(df, panel.regions, p_region)
-    return df, regions, allf.notes, tests
+    return df, regions, allf.notes + notes, tests
 
 
 def run(paths: str | Path | Iterable[str | Path], config: Config | None = None,

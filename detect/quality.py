@@ -77,10 +77,16 @@ def score_run(run_dir: str | Path, truth: str | Path | pd.DataFrame, q_found: fl
     truth = truth if isinstance(truth, pd.DataFrame) else pd.read_csv(truth, dtype=str)
     positives = set(truth["region_code"].astype(str))
     regions["planted"] = regions["region_code"].isin(positives)
+    # A parent's reported total includes its planted children's figures, so it is neither clean nor
+    # planted: such parents are left out of the region metrics (unless planted themselves).
+    parents = _parents(run)
+    contaminated = {parents.get(c) for c in positives} - {None, ""} - positives
+    regions = regions[~regions["region_code"].isin(contaminated)].reset_index(drop=True)
     high_regions = set(findings.loc[findings["severity"] == "high", "region_code"])
     clean = regions[~regions["planted"]]
     out: dict = {
         "n_regions": int(len(regions)),
+        "parents_left_out": sorted(contaminated),
         "n_planted_regions": int(regions["planted"].sum()),
         "n_findings": int(len(findings)),
         "n_high": int((findings["severity"] == "high").sum()),
@@ -105,6 +111,21 @@ def score_run(run_dir: str | Path, truth: str | Path | pd.DataFrame, q_found: fl
     out["series_with_q_below"] = int(sig.groupby(["region_code", "indicator"]).ngroups) if len(sig) else 0
     out["series_flagged_any"] = int(series)
     return out
+
+
+def _parents(run: Path) -> dict[str, str]:
+    """region_code -> parent_code, read from the run's input files (manifest.json)."""
+    import json
+
+    try:
+        manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+        out: dict[str, str] = {}
+        for inp in manifest.get("inputs", []):
+            d = pd.read_csv(inp["file"], dtype=str, usecols=["region_code", "parent_code"], keep_default_na=False)
+            out.update(d.drop_duplicates("region_code").set_index("region_code")["parent_code"].to_dict())
+        return out
+    except (OSError, ValueError, KeyError):
+        return {}
 
 
 def format_report(scores: dict, title: str) -> str:

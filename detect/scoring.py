@@ -155,7 +155,12 @@ def merge_same_kind(df: pd.DataFrame) -> pd.DataFrame:
 
     out["finding_id"] = [finding_id(*k) for k in out[["region_code", "indicator", "period_start", "period_end",
                                                       "detector"]].itertuples(index=False, name=None)]
-    return out.drop(columns=["_y0", "_y1", "_grp"])
+    out = out.drop(columns=["_y0", "_y1", "_grp"])
+    # two kinds of one detector merged onto the same span would share an id: keep the strongest
+    if out["finding_id"].duplicated().any():
+        out = out.sort_values(["finding_id", "p_value"], kind="mergesort", na_position="last")
+        out = out.drop_duplicates("finding_id", keep="first").reset_index(drop=True)
+    return out
 
 
 def assign_stories(df: pd.DataFrame, gap: int = 0) -> pd.DataFrame:

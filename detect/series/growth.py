@@ -92,12 +92,17 @@ class GrowthPeers(Detector):
                                  f"(fewer than {min_peers} peers with growth that year, or zero peer spread)")
             if not ok.any():
                 continue
-            zz = z[ok].to_numpy()
-            if len(zz) > _NULL_FIT_MAX:
-                zz = np.random.default_rng([int(config.seed), len(zz)]).choice(zz, _NULL_FIT_MAX, replace=False)
-            df_, sc = empirical_null_t(zz)
+            # one empirical null per peer group kind: z-scores among 8 provinces (a noisy MAD) and among
+            # 300 prefectures have different tails, and pooling them would flag the small group
             p = pd.Series(np.nan, index=gt.index)
-            p[ok] = two_sided_t_p(z[ok].to_numpy(), df_, sc)
+            null_of: dict[str, tuple[float, float]] = {}
+            for grp in sorted(gt.loc[ok, "peer_group"].unique()):
+                sel = ok & (gt["peer_group"] == grp)
+                zz = z[sel].to_numpy()
+                if len(zz) > _NULL_FIT_MAX:
+                    zz = np.random.default_rng([int(config.seed), len(zz)]).choice(zz, _NULL_FIT_MAX, replace=False)
+                null_of[grp] = empirical_null_t(zz)
+                p[sel] = two_sided_t_p(z[sel].to_numpy(), *null_of[grp])
             out.n_tests += int(ok.sum())
             hit = ok & (p <= report_p)
             series = get_series(panel, ind)
@@ -107,6 +112,7 @@ class GrowthPeers(Detector):
             gs, vals, prevs = (gt[c].to_numpy()[idx] for c in ("g", "value", "prev"))
             cen, scl, nn = center.to_numpy()[idx], scale.to_numpy()[idx], n.to_numpy()[idx]
             zs, ps = z.to_numpy()[idx], p.to_numpy()[idx]
+            grps = gt["peer_group"].to_numpy()[idx]
             name_of = regions["region_name"].astype(str).to_dict()
             series_of = {c: series_dict(series.loc[c]) for c in np.unique(codes)}
             for j in range(len(idx)):
@@ -129,7 +135,7 @@ class GrowthPeers(Detector):
                                 f"{fmt_p(pi)}）；请核对{yr}年{label(ind, 'zh')}的原始记录。"),
                     evidence={"growth": float(growth), "peer_median_growth": float(med),
                               "peer_scale_log": float(scl[j]), "peer_n": ni,
-                              "null_t_df": df_, "null_t_scale": sc,
+                              "null_t_df": null_of[grps[j]][0], "null_t_scale": null_of[grps[j]][1],
                               "value": float(vals[j]), "previous": float(prevs[j]),
                               "series": series_of[code]},
                 ))
