@@ -8,13 +8,17 @@ and VAT — see ``[proxy_divergence] pairs``), a Huber-robust two-way fixed-effe
 
 is fitted on all regions at once (region effects absorb a region's normal gap between the two
 growth rates — a shift to services —, year effects absorb common shocks and price changes).
-Studentised residuals ``t_it`` are calibrated by a Student-t empirical null fitted to all of them
-(Efron 2004) and mapped to normal scores ``u_it = Phi^-1(F_null(t_it))``.
+Studentised residuals ``t_it`` that are positively autocorrelated across years (pooled lag-1
+correlation ``r``) are prewhitened, ``w_it = (t_it - r t_i,t-1) / sqrt(1 - r^2)``; they are then
+calibrated by a Student-t empirical null fitted to the centre of all of them (Efron 2004) and mapped
+to normal scores ``u_it = Phi^-1(F_null(w_it))``.
 
-A run of consecutive years with gaps of one sign is one finding over that period, with the Stouffer
-statistic ``S = sum u / sqrt(k)``; its p-value is ``P(H_k >= sum |u|)`` with ``H_k`` a sum of ``k``
-half-normals, exact conditional on the sign pattern (:mod:`detect.panel._runs`). A positive run is
-the inflation phase (reported growth above what the proxies imply), a negative run the correction.
+A run of consecutive years with ``u > c`` (``[proxy_divergence] run_threshold``) is one finding over
+that period, with the Stouffer statistic ``S = sum u / sqrt(k)``; its p-value is ``P(H_k >= sum u)``
+with ``H_k`` a sum of ``k`` i.i.d. ``|Z|`` given ``|Z| > c``, exact conditional on the pattern of years
+beyond ``c`` (:mod:`detect.panel._runs`). A positive run is the inflation phase (reported growth above
+what the proxies imply); with ``[options.proxy_divergence] sides = "both"`` negative runs (the
+correction) are tested too.
 """
 
 from __future__ import annotations
