@@ -166,7 +166,7 @@ def main(argv=None) -> int:
     if a.write:
         p = Path(a.write)
         old = p.read_text(encoding="utf-8") if p.exists() else "# Benchmarks\n\n"
-        pat = re.compile(r"## Panel screening\n.*?(?=\n## |\Z)", re.S)
+        pat = re.compile(r"## Panel screening\n.*?(?=\n##+ |\Z)", re.S)  # keeps ### subsections
         new = pat.sub(text.rstrip("\n") + "\n", old) if pat.search(old) else old.rstrip("\n") + "\n\n" + text
         p.write_text(new, encoding="utf-8")
     return 0
