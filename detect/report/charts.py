@@ -169,7 +169,8 @@ def ranked_regions(rows: Sequence[tuple[str, float, str]], lang: str) -> str | N
 
 def time_series(series: Mapping[Any, Any] | None, *, lang: str, title: str = "",
                 flagged: Sequence[tuple[float, float]] = (), breaks: Sequence[float] = (),
-                expected: Mapping[Any, Any] | None = None, unit: str = "") -> str | None:
+                expected: Mapping[Any, Any] | None = None, unit: str = "",
+                expected_label: str = "") -> str | None:
     """The reported series with flagged periods marked in red, breaks as dashed lines and the
     test's expected values (where it gives them) as grey dashes. ``None`` with fewer than 2 points."""
     pts = as_points(series)
@@ -182,7 +183,7 @@ def time_series(series: Mapping[Any, Any] | None, *, lang: str, title: str = "",
         ax.plot(xs, ys, color=_MAIN, lw=1.6, marker="o", ms=3, label=t("ch_reported", lang), zorder=3)
         if len(exp) >= 1:
             ex, ey = zip(*exp)
-            ax.plot(ex, ey, color=_GREY, lw=1.2, ls="--", marker=".", ms=3, label=t("ch_expected", lang), zorder=2)
+            ax.plot(ex, ey, color=_GREY, lw=1.2, ls="--", marker=".", ms=3, label=plain(expected_label or t("ch_expected", lang)), zorder=2)
         fl = [(x, y) for x, y in pts if _in_ranges(x, flagged)]
         if fl:
             fx, fy = zip(*fl)

@@ -345,9 +345,14 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
         sub = ts[ts["indicator"] == ind]
         series = _first(sub, "series") or (panel_series(ind) if panel_series else None)
         lab = indicator_label(ind, lang)
+        expected = _first(sub, "expected", "fitted", "counterfactual")
+        exp_label = ""
+        if not isinstance(expected, Mapping) and isinstance(_first(sub, "limit"), Mapping):
+            expected, exp_label = _first(sub, "limit"), t("ch_limit", lang)  # a balance against its limit
         svg = charts.time_series(series, lang=lang, title=t("ch_series", lang, indicator=lab),
                                  flagged=_ranges(sub), breaks=_breaks(sub),
-                                 expected=_first(sub, "expected", "fitted", "counterfactual"))
+                                 expected=expected if isinstance(expected, Mapping) else None,
+                                 expected_label=exp_label)
         if svg:
             out.append(Chart("series", svg, t("ch_series_caption", lang, indicator=lab, region=region_name),
                              list(sub["finding_id"])))

@@ -105,6 +105,7 @@ LABELS: dict[str, tuple[str, str]] = {
                           "{region}的{indicator}。红点为被标记的时期；虚线为断点；灰色虚线为检验给出的预期值。"),
     "ch_reported": ("reported", "报告值"),
     "ch_expected": ("expected", "预期值"),
+    "ch_limit": ("approved limit", "核定限额"),
     "ch_flagged": ("flagged", "被标记"),
     "ch_break": ("break", "断点"),
     "ch_year": ("Year", "年份"),
