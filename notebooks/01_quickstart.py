@@ -19,14 +19,15 @@
 #
 # 1. load the synthetic sample panel (`data/sample/panel.csv`, eight invented provinces and 100
 #    invented prefectures, 2003–2022, with anomalies planted at known places — see
-#    `data/sample/README.md`);
-# 2. run every detector (`detect.run`);
-# 3. read the findings and the ranking of regions;
-# 4. write the run directory and render the PDF risk report and the Excel worklist;
-# 5. check that we reproduced the demo's findings exactly.
+#    `data/sample/README.md`) and run every detector on it (`detect.run`);
+# 2. look at the panel it read;
+# 3. read the findings and
+# 4. the ranking of regions;
+# 5. write the run directory and render the PDF risk report and the Excel worklist;
+# 6. check that we reproduced the demo's findings exactly.
 #
 # Everything is written to a temporary folder: the notebook leaves the repository untouched.
-# It runs top to bottom in well under a minute.
+# It runs top to bottom in under a minute.
 
 # %%
 import os
@@ -75,15 +76,27 @@ if not DEMO.is_file():
 print("demo output:", DEMO if DEMO.is_file() else "absent; running `detect run` in the background")
 
 # %% [markdown]
-# ## 1. Load the panel
+# ## 1. Run every detector
 #
-# `detect.load` reads CSV, Excel or Parquet, long or wide, Chinese or English headers, and never drops
-# a row silently: every row is either used or listed in `exclusions` with its reason.
+# `detect.run(path)` loads the file (CSV, Excel or Parquet; long or wide; Chinese or English headers),
+# runs the digit, series, panel and debt detectors, then controls the false-discovery rate across all
+# tests and scores each finding. Nothing is written yet. (The same as `detect run
+# data/sample/panel.csv`.)
 
 # %%
-loaded = detect.load(SAMPLE)
-panel = loaded.panel
-print(f"{loaded.rows_in} rows in = {loaded.rows_used} used + {loaded.rows_excluded} excluded")
+result = detect.run(SAMPLE)
+m = result.manifest
+print(f"{m['n_findings']} findings from {sum(m['n_tests'].values())} tests; severity counts: {m['severity_counts']}")
+
+# %% [markdown]
+# ## 2. The panel it read
+#
+# Nothing is dropped silently: every input row is either used or listed in `result.exclusions` with
+# its reason (`rows_in = rows_used + rows_excluded`, recorded in the manifest).
+
+# %%
+panel = result.panel
+print(f"{m['rows_in']} rows in = {m['rows_used']} used + {m['rows_excluded']} excluded")
 panel
 
 # %% [markdown]
@@ -95,18 +108,6 @@ panel.catalogue
 
 # %%
 panel.regions.head()
-
-# %% [markdown]
-# ## 2. Run every detector
-#
-# `detect.run(path)` loads the file and runs the digit, series, panel and debt detectors, then
-# controls the false-discovery rate across all tests and scores each finding. Nothing is written yet.
-# (The same as `detect run data/sample/panel.csv`.)
-
-# %%
-result = detect.run(SAMPLE)
-m = result.manifest
-print(f"{m['n_findings']} findings from {sum(m['n_tests'].values())} tests; severity counts: {m['severity_counts']}")
 
 # %% [markdown]
 # ## 3. Read the findings
