@@ -124,8 +124,9 @@ def window_scan(g: np.ndarray, groups: np.ndarray, min_peers: int, length: int, 
     :func:`low_tail_peer_z`); the region's statistic is its smallest window z. Its p-value comes
     from a simulated null of that minimum (:func:`scan_null`, ``null_draws`` draws, seeded) for
     series with every window; series with gaps get the Bonferroni bound ``min(1, W * Phi(z_min))``
-    over their ``W`` windows (conservative: the windows overlap). Smoothing over part of a series (a decade of 20 years) shows here while the
-    whole-series variance still carries the unsmoothed years.
+    over their ``W`` windows (conservative: the windows overlap). Smoothing over part of a series
+    (a decade of 20 years) shows here while the whole-series variance still carries the unsmoothed
+    years.
     """
     n_rows, T = g.shape
     L = min(length, T)

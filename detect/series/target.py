@@ -25,7 +25,6 @@ from scipy import stats
 
 from detect._stats import fmt_p, fmt_pct
 from detect.config import Config, threshold
-from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
