@@ -176,10 +176,10 @@ class Aggregation(Detector):
             statistic=zmax, p_value=pi, family=self.family,
             kind="parent_above_children" if sgn > 0 else "parent_below_children", effect=gmax, severity_hint=sev,
             summary=(f"{label(ind)} of {names.get(code, code)} was {fmt_pct(abs(gmax))} {word} the sum of its "
-                     f"{nkids} children's in {per} (rounding of the reported digits allows {fmt_pct(tol, 3)}; {how}); "
+                     f"{nkids} children's in {per} (rounding of the reported digits allows {100 * tol:.2g} %; {how}); "
                      f"check which figure was compiled separately or revised — the parent's or the children's."),
             summary_zh=(f"{per}年{names.get(code, code)}的{label(ind, 'zh')}比其{nkids}个下级地区合计"
-                        f"{'高' if sgn > 0 else '低'}{fmt_pct(abs(gmax))}（按公布位数的舍入误差最多{fmt_pct(tol, 3)}；"
+                        f"{'高' if sgn > 0 else '低'}{fmt_pct(abs(gmax))}（按公布位数的舍入误差最多{100 * tol:.2g} %；"
                         f"{'与该指标典型差距相比 z=' + format(zmax, '.1f') + '，' + fmt_p(pi) if tested else '上级地区过少，无法估计典型差距'}）；"
                         f"请核对上级与下级数据哪一方单独核算或经过修订。"),
             evidence={"series": series_dict(s.loc[code]), "children_sum": series_dict(csum.loc[code]),

@@ -31,6 +31,7 @@ def test_null_follows_heavier_multivariate_t():
     assert (stats.chi2.sf(d2, p_dim) <= 0.001).mean() > 4 * 0.001
 
 
+@pytest.mark.slow
 def test_clean_panels_flag_at_about_the_nominal_rate(clean_panels, config):
     det = get_detector("peer_outlier")
     n = n05 = 0
