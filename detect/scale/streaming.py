@@ -82,15 +82,27 @@ def _values(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype=object)
 
 
-def _labels(df: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Group labels as text ('' for missing); several columns joined by a unit separator."""
-    parts = [df[c].astype(object).where(df[c].notna(), "").astype(str) for c in by]
-    if len(parts) == 1:
-        return parts[0]
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + "\x1f" + p
-    return out
+def _group_ids(df: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Group index of every row and the group labels as text ('' for missing; several columns joined
+    by a unit separator). Hash-based (``pandas.factorize``): no sort of the rows' strings."""
+    gid = np.zeros(len(df), np.int64)
+    labels = [""]
+    for c in by:
+        codes, uniq = pd.factorize(df[c], use_na_sentinel=True)
+        text = ["" if pd.isna(u) else str(u) for u in uniq] + [""]      # code -1 (missing) -> ""
+        codes = np.where(codes < 0, len(uniq), codes).astype(np.int64)
+        key = gid * (len(uniq) + 1) + codes
+        gid, first = pd.factorize(key)
+        prev = labels
+        labels = [None] * len(first)
+        for i, k in enumerate(first):
+            a, b = divmod(int(k), len(uniq) + 1)
+            labels[i] = text[b] if c == by[0] else prev[a] + "\x1f" + text[b]
+    # one label may arise from two codes (a missing value and an empty string): merge them
+    if len(set(labels)) < len(labels):
+        gid, uniq_labels = pd.factorize(np.asarray(labels, dtype=object)[gid])
+        labels = [str(x) for x in uniq_labels]
+    return np.asarray(gid, np.int64), labels
 
 
 # --- reduce ----------------------------------------------------------------------------------------
@@ -250,14 +262,13 @@ def aggregate_frame(df: pd.DataFrame, value: str, by: str | list[str], *, scale:
     if big.any():
         raise InputError(f"{value}: amounts of {mag[big].max():.3g} are too large to sum in units of 10^-{scale}")
     units = units_f.astype(np.int64) * d.sign.astype(np.int64)
-    labels = _labels(df, by).to_numpy(dtype=object)
-    uniq, gid = np.unique(labels.astype(str), return_inverse=True)
+    gid, uniq = _group_ids(df, by)
     k = len(uniq)
     n = np.bincount(gid, weights=ok, minlength=k).astype(np.int64)
     miss = np.bincount(gid, weights=~ok, minlength=k).astype(np.int64)
     inx = np.bincount(gid, weights=inexact, minlength=k).astype(np.int64)
     sums = _int_sums(gid, units, k)
-    groups = {str(uniq[i]): [int(n[i]), int(miss[i]), sums[i], int(inx[i])] for i in range(k)}
+    groups = {uniq[i]: [int(n[i]), int(miss[i]), sums[i], int(inx[i])] for i in range(k)}
     return GroupAggregates(tuple(by), scale, groups)
 
 

@@ -1,0 +1,229 @@
+"""Dask engine (detect.scale.dask_engine): results identical to the in-memory engine.
+
+A local cluster of 2 workers is created once for the module (threads, processes=False, for speed);
+one test runs the command line with the default local cluster of 2 worker *processes*. Nothing here
+contacts a non-loopback address. Files are written to tmp_path (reference data is read in place,
+never copied into the repository).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+pytest.importorskip("distributed", reason="the dask extra is not installed (pip install 'detect[dask]')")
+
+from conftest import shared_file  # noqa: E402
+from detect.cli import main  # noqa: E402
+from detect.data.load import load as load_memory  # noqa: E402
+from detect.digits import BenfordResult, benford, count_digits, count_digits_by_group  # noqa: E402
+from detect.exceptions import InputError, UsageError  # noqa: E402
+from detect.scale import dask_engine as de  # noqa: E402
+from detect.scale.streaming import aggregate_frame, value_counts_array  # noqa: E402
+from .test_streaming import assert_same_counts, assert_same_result  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with de.cluster(processes=False) as c:
+        assert len(c.scheduler_info()["workers"]) == 2
+        yield c
+
+
+@pytest.fixture(scope="module")
+def payments(shared_data):
+    path = shared_file(shared_data, "benford/corporate.payment.csv.gz")
+    return path, pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def payments_plain(payments, tmp_path_factory):
+    """The payments as an uncompressed CSV (gzip is one partition; plain CSV splits into many)."""
+    path = tmp_path_factory.mktemp("pay") / "payments.csv"
+    df = payments[1].copy()
+    df["Group"] = df["VendorNum"].str[:2]           # a coarser synthetic grouping column
+    df.to_csv(path, index=False)
+    return path, df
+
+
+# --- reference data sets ---------------------------------------------------------------------------
+
+def test_payments_gz_equal_memory_and_reference(client, payments):
+    path, df = payments
+    res = BenfordResult(de.dask_counts(path, "Amount", "first-two", min_value=10, client=client))
+    assert res.n == 177763
+    assert res.mad == pytest.approx(0.0024299059, abs=5e-11)       # R benford.analysis, published
+    assert res.chi2 == pytest.approx(32659.0522, abs=5e-5)
+    assert_same_result(res, benford(df["Amount"], "first-two", min_value=10))
+
+
+def test_payments_many_partitions_equal_memory(client, payments_plain):
+    path, df = payments_plain
+    ddf = de.read_frame(path, ["Amount"], blocksize=256 * 1024)
+    assert ddf.npartitions >= 10
+    for test in ("first-three", "last-two"):
+        min_sig = 3 if test.startswith("last") else 0
+        got = de.dask_counts(path, "Amount", test, min_value=10, min_sig=min_sig, client=client, blocksize=256 * 1024)
+        mem = count_digits(df["Amount"].to_numpy(object), test, min_value=10, min_sig=min_sig)[1]
+        assert_same_counts(got, mem)
+        assert_same_result(BenfordResult(got), BenfordResult(mem))
+
+
+def test_census_equal_memory(client, shared_data):
+    path = shared_file(shared_data, "benford/census.2009.csv")
+    col = pd.read_csv(path, dtype=str, keep_default_na=False)["pop.2009"]
+    assert de.read_frame(path, ["pop.2009"], blocksize=64 * 1024).npartitions >= 4
+    for test in ("first", "second", "first-two"):
+        got = de.dask_counts(path, "pop.2009", test, client=client, blocksize=64 * 1024)
+        assert_same_result(BenfordResult(got), benford(col, test))
+
+
+def test_grouped_equal_memory(client, payments_plain, tmp_path):
+    """Grouped by a synthetic column (first two characters of VendorNum) over all payments, and by
+    VendorNum itself on the first 30,000 payments (949 vendors, packed for the network)."""
+    path, df = payments_plain
+    sub = df.head(30_000)
+    sub_path = tmp_path / "head.csv"
+    sub.to_csv(sub_path, index=False)
+    for by, p, d, bs in (("Group", path, df, 1 << 20), ("VendorNum", sub_path, sub, 256 * 1024)):
+        got = de.dask_counts(p, "Amount", "first", min_value=10, group_by=by, client=client, blocksize=bs)
+        mem = count_digits_by_group(d["Amount"].to_numpy(object), d[by].to_numpy(object), "first", min_value=10)
+        assert set(got) == set(mem) and len(mem) > 10
+        for k in mem:
+            assert_same_counts(got[k], mem[k])
+        if by == "Group":
+            for k in list(mem)[:5]:
+                assert_same_result(BenfordResult(got[k]), BenfordResult(mem[k]))
+
+
+def test_parquet_row_groups_float_and_decimal(client, tmp_path):
+    rng = np.random.default_rng(8)
+    x = np.round(10 ** rng.uniform(0, 7, 12000), 2)
+    dec = pa.array([Decimal(f"{v:.2f}") for v in x], pa.decimal128(12, 2))
+    g = rng.choice(["a", "b", "c"], len(x))
+    path = tmp_path / "x.parquet"
+    pq.write_table(pa.table({"f": x, "d": dec, "g": g}), path, row_group_size=2000)
+    assert de.read_frame(path, ["f"]).npartitions == 6
+    for col, test in (("f", "first-two"), ("d", "first-two"), ("d", "last-two")):
+        min_sig = 3 if test == "last-two" else 0
+        got = de.dask_counts(path, col, test, min_sig=min_sig, client=client)
+        ref = x if col == "f" else np.array([f"{v:.2f}" for v in x], dtype=object)
+        assert_same_counts(got, count_digits(ref, test, min_sig=min_sig)[1])
+    got = de.dask_counts(path, "f", "first", group_by="g", client=client)
+    mem = count_digits_by_group(x, g, "first")
+    for k in mem:
+        assert_same_counts(got[k], mem[k])
+
+
+# --- aggregates and value counts -------------------------------------------------------------------
+
+def test_aggregates_and_value_counts_equal_memory(client, payments_plain):
+    path, df = payments_plain
+    agg = de.dask_aggregates(path, "Amount", "Group", client=client, blocksize=1 << 20)
+    mem = aggregate_frame(df, "Amount", "Group")
+    assert agg.groups == mem.groups
+    exact = sum(Decimal(v) for v in df["Amount"] if v.strip())
+    assert Decimal(str(agg.total_units())) / 100 == exact              # independent: decimal arithmetic
+    vc = de.dask_value_counts(path, "Amount", client=client, blocksize=1 << 20)
+    pd.testing.assert_frame_equal(vc.top(10), value_counts_array(df["Amount"].to_numpy(object)).top(10))
+    assert (vc.top(1)["value"].iat[0], vc.top(1)["count"].iat[0]) == (50.0, 6022)
+
+
+# --- detect run: the loader, partition-wise --------------------------------------------------------
+
+def _same_load(a, b):
+    pd.testing.assert_frame_equal(a.panel.data, b.panel.data)
+    pd.testing.assert_frame_equal(a.exclusions, b.exclusions)
+    assert (a.rows_in, a.rows_used, a.rows_excluded) == (b.rows_in, b.rows_used, b.rows_excluded)
+    assert a.inputs == b.inputs
+
+
+def test_load_equal_memory_on_crafted_files(client, tmp_path):
+    rng = np.random.default_rng(4)
+    # wide by indicator, a preamble, blank rows, a text column that is not an indicator, bad cells
+    lines = ["某省统计年鉴,,,,", "单位：亿元,,,,", "地区,年份,地区生产总值,备注,tax_revenue"]
+    for i in range(1600):
+        r = f"99{i % 40:04d}"
+        note = "说明" if i % 3 else "1.5"
+        val = "—" if i % 97 == 0 else ("abc" if i % 211 == 0 else f"{rng.uniform(10, 1e4):.2f}")
+        lines.append(f"{r},{2000 + i // 40 % 20},{val},{note},{rng.uniform(1, 900):.2f}")
+        if i % 400 == 7:
+            lines.append(",,,,")
+    wide = tmp_path / "wide.csv"
+    wide.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    long = tmp_path / "long.parquet"
+    n = 2000
+    pq.write_table(pa.table({"region_code": [f"88{i % 25:04d}" for i in range(n)],
+                             "indicator": np.where(np.arange(n) % 2, "gdp", "electricity"),
+                             "period": [str(1990 + i // 50 % 30) for i in range(n)],
+                             "value": np.round(rng.uniform(1, 1e3, n), 3)}), long, row_group_size=300)
+    for paths in ([wide, long], [wide, wide]):    # the last: every record a duplicate
+        _same_load(load_memory(paths), de.load(paths, client=client, blocksize=16 * 1024))
+
+
+def test_load_equal_memory_on_sample_panel(client, repo):
+    path = repo / "data" / "sample" / "panel.csv"
+    if not path.exists():
+        pytest.skip("data/sample/panel.csv is absent (python -m detect.data.synthetic --out data/sample)")
+    _same_load(load_memory(path), de.load(path, client=client, blocksize=256 * 1024))
+
+
+def test_load_errors_as_the_loader(client, tmp_path):
+    junk = tmp_path / "junk.csv"
+    junk.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="no recognisable columns"):
+        de.load(junk, client=client)
+    with pytest.raises(InputError, match="no such file"):
+        de.load(tmp_path / "none.csv", client=client)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="empty"):
+        de.load(empty, client=client)
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_cli_dask_processes_equal_memory(tmp_path, capsys):
+    """`detect benford --engine dask` with the default local cluster (2 worker processes) prints the
+    same JSON as the default engine and as --engine stream."""
+    rng = np.random.default_rng(12)
+    path = tmp_path / "a.csv"
+    pd.DataFrame({"amt": [f"{v:.2f}" for v in 10 ** rng.uniform(0, 6, 20000)],
+                  "dept": rng.choice(["x", "y"], 20000)}).to_csv(path, index=False)
+    outs = []
+    for engine in ("memory", "stream", "dask"):
+        assert main(["benford", str(path), "--column", "amt", "--group-by", "dept", "--format", "json",
+                     "--engine", engine, "--chunk-rows", "3000"]) == 0
+        outs.append(json.loads(capsys.readouterr().out))
+    assert outs[0] == outs[1] == outs[2]
+    assert [g["group"] for g in outs[0]] and sum(g["n"] for g in outs[0]) == 20000
+
+
+def test_cli_without_dask_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "a.csv"
+    path.write_text("amt\n1.5\n")
+    monkeypatch.setitem(sys.modules, "distributed", None)     # import distributed -> ImportError
+    assert main(["benford", str(path), "--column", "amt", "--engine", "dask"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'detect[dask]'" in err and "Traceback" not in err
+    assert main(["run", str(path), "--engine", "dask", "--quiet", "--no-register", "--out", str(tmp_path / "r")]) == 2
+    assert "pip install 'detect[dask]'" in capsys.readouterr().err
+    with pytest.raises(UsageError):
+        de.run_loader("memory", "tcp://127.0.0.1:1")
+
+
+def test_cli_bad_column_and_scheduler_misuse(tmp_path, capsys):
+    path = tmp_path / "a.csv"
+    path.write_text("amt\n1.5\n")
+    assert main(["benford", str(path), "--column", "nope", "--engine", "dask"]) == 2
+    assert "no column 'nope'" in capsys.readouterr().err
+    assert main(["benford", str(path), "--column", "amt", "--engine", "stream", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "--scheduler is for --engine dask" in capsys.readouterr().err
