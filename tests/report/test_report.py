@@ -99,13 +99,19 @@ def test_page_count_and_structure(rendered, run_dir):
     assert len(pages) == len(reader.pages)
     titles = _outline_titles(reader)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    import pandas as pd
+
     top_n = manifest["parameters"]["top_regions"]
+    regions = pd.read_csv(run_dir / "regions.csv", dtype={"region_code": str})
+    expected = regions[regions["risk_score"] > 0].head(top_n)   # regions with findings, by rank
     region_sections = [t for t in titles if t.startswith("2.") and "（" in t]
-    assert len(region_sections) == top_n
+    assert len(region_sections) == len(expected) >= 2
+    for t, name, code in zip(region_sections, expected["region_name"], expected["region_code"]):
+        assert t.endswith(f"{name}（{code}）")
     for must in ("1 摘要", "2 重点地区", "3 问题清单", "4 附录A：方法", "5 附录B：数据"):
         assert must in titles
     # cover + contents + summary + one page or more per region + worklist + two appendices
-    assert len(reader.pages) >= 3 + top_n + 3
+    assert len(reader.pages) >= 3 + len(expected) + 3
     for img in pages:  # no blank page
         assert img.std() > 2
 
