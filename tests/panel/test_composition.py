@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 from detect.registry import get_detector
 
 
@@ -18,12 +15,6 @@ def _plant_nontax(df, code, years, ramp):
             m = (df["region_code"] == code) & (df["indicator"] == ind) & (df["period"] == str(y))
             df.loc[m, "value"] = (df.loc[m, "value"] + add).round(2)
     return df
-
-
-@pytest.fixture(scope="module")
-def surge():
-    from detect.config import load_config
-    from tests_panel_frames import make_frame, to_panel  # noqa: F401  (placeholder, replaced below)
 
 
 def test_clean_panels_flag_at_about_the_nominal_rate(clean_panels, config):
