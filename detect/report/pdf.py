@@ -159,10 +159,10 @@ def _years(data: RunData) -> str:
     ys = []
     for rec in inds:
         if isinstance(rec, dict):
-            for k in ("first", "start", "year_min", "min_year", "first_year"):
+            for k in ("first_period", "first", "start", "year_min", "min_year", "first_year"):
                 if rec.get(k) is not None:
                     ys.append(str(rec[k]))
-            for k in ("last", "end", "year_max", "max_year", "last_year"):
+            for k in ("last_period", "last", "end", "year_max", "max_year", "last_year"):
                 if rec.get(k) is not None:
                     ys.append(str(rec[k]))
     if not ys and data.panel is not None and len(data.panel):
@@ -266,7 +266,7 @@ def _summary(doc: _Doc, data: RunData, top: pd.DataFrame) -> None:
         ftext = dict(zip(f["finding_id"], [content.summary_text(r, lang) for r in f.to_dict("records")])) if len(f) else {}
         cells = [_header([doc.t("rank"), doc.t("region"), doc.t("risk_score"), doc.t("n_high"), doc.t("n_medium"),
                           doc.t("n_low"), doc.t("top_finding")])]
-        for r in ranked[ranked["risk_score"] > 0].itertuples(index=False):
+        for r in top.itertuples(index=False):  # the regions with a section, as the lead sentence says
             cells += [lit(str(int(r.rank))), lit(_region_label(r.region_name, r.region_code)),
                       lit(f"{float(r.risk_score):.2f}"), lit(str(int(r.n_high))), lit(str(int(r.n_medium))),
                       lit(str(int(r.n_low))), lit(ftext.get(r.top_finding, ""))]
