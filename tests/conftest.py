@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("DETECT_SHARED_DATA", REPO.parent / "shared" / "data"))
+from _shared_data import REPO, SHARED, shared_file  # noqa: F401  (re-exported for older imports)
 
 
 @pytest.fixture(scope="session")
@@ -24,14 +23,6 @@ def shared_data() -> Path:
         pytest.skip(f"reference data folder {SHARED} is absent (it is not redistributable and not in the repo); "
                     "set DETECT_SHARED_DATA to its location to run this test")
     return SHARED
-
-
-def shared_file(shared_data: Path, rel: str) -> Path:
-    """A file under the shared data folder, skipping with the reason when that file is absent."""
-    p = shared_data / rel
-    if not p.exists():
-        pytest.skip(f"reference file {p} is absent")
-    return p
 
 
 @pytest.fixture(autouse=True)

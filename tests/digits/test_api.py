@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from detect.digits import benford, distortion_factor, duplicates, mantissa_arc, second_order, summation
-from conftest import shared_file
+from _shared_data import shared_file
 
 
 @pytest.fixture(scope="module")

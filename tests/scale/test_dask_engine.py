@@ -20,7 +20,7 @@ import pytest
 
 pytest.importorskip("distributed", reason="the dask extra is not installed (pip install 'detect[dask]')")
 
-from conftest import shared_file  # noqa: E402
+from _shared_data import shared_file  # noqa: E402
 from detect.cli import main  # noqa: E402
 from detect.data.load import load as load_memory  # noqa: E402
 from detect.digits import BenfordResult, benford, count_digits, count_digits_by_group  # noqa: E402

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import shared_file
+from _shared_data import shared_file
 from detect.digits import BenfordResult, benford, count_digits, count_digits_by_group, duplicates
 from detect.digits.counts import DigitCounts
 from detect.exceptions import InputError
