@@ -180,7 +180,7 @@ stress
 
 # %%
 dl = pd.concat({sc: stress.deadlines(sc) for sc in ("baseline", "land_30", "combined")}, axis=1)
-dl.loc[(list(surges["region_code"]), "resources"), :]
+dl.reindex(pd.MultiIndex.from_product([list(surges["region_code"]), ["resources"]], names=dl.index.names))
 
 # %% [markdown]
 # The scenario paths of one region, and its **fan chart**: a seeded bootstrap that resamples the

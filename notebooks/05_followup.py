@@ -112,19 +112,24 @@ high[["finding_id", "status", "region_name", "indicator", "period_start", "perio
 # Reopening is allowed, always with a note. We give three findings three different fates:
 #
 # * **A** — the strongest fiscal-revenue finding: checked, confirmed, rectified with evidence, closed;
-# * **B** — a low-severity last-digit finding: checked against the ledgers and dismissed, with the reason;
+# * **B** — a low-severity finding (a last-digit one when there is one): checked and dismissed, with the reason;
 # * **C** — the strongest debt-surge finding: assigned with a deadline that has already passed.
 
 # %%
-def strongest(mask):
-    """The finding id with the highest score among the register rows where ``mask`` holds."""
-    return table[mask].sort_values("score", ascending=False)["finding_id"].iat[0]
+def strongest(*masks):
+    """The highest-scored finding id where the first mask that matches anything holds."""
+    for mask in masks:
+        if mask.any():
+            return table[mask].sort_values("score", ascending=False)["finding_id"].iat[0]
+    raise LookupError("no finding matches")
 
 
-a = strongest((table["indicator"] == "fiscal_revenue") & (table["severity"] == "high")
-              & table["detector"].isin(["arima_outlier", "composition", "level_shift", "growth_peers"]))
-b = strongest((table["detector"] == "digits") & table["severity"].isin(["low", "info"]))
-c = strongest(table["detector"] == "debt_surge")
+revenue = (table["indicator"] == "fiscal_revenue") & table["severity"].isin(["high", "medium"])
+a = strongest(revenue & table["detector"].isin(["arima_outlier", "composition", "level_shift", "growth_peers"]),
+              revenue)
+b = strongest((table["detector"] == "digits") & table["severity"].isin(["low", "info"]),
+              table["severity"].isin(["low", "info"]))
+c = strongest(table["detector"] == "debt_surge", table["detector"].str.startswith("debt"))
 ids = [a, b, c]
 print("allowed from open:", allowed_next("open"), "| statuses:", STATUSES)
 
@@ -140,7 +145,8 @@ reg.set_status(a, "closed", by="王处长")
 # B: assigned and checked, then dismissed with a reason.
 reg.assign(b, owner="陈审计", due="2025-02-28", by="王处长")
 reg.set_status(b, "under_review", by="陈审计")
-reg.set_status(b, "dismissed", by="陈审计", reason="200 figures traced to the source ledgers; last digits match")
+reg.set_status(b, "dismissed", by="陈审计",
+               reason="figures traced to the source records and found as recorded: an explained change, not a misstatement")
 
 # C: assigned with a deadline that has passed: overdue.
 reg.assign(c, owner="赵审计", due="2024-12-31", by="王处长")
