@@ -221,7 +221,8 @@ ax.legend(frameon=False, fontsize=7, ncols=3, loc="upper left");
 # %%
 c = stress.crossings
 new = c[(c["base"] == "resources") & (c["line"] == "100%") & ~c["already"].astype(bool) & c["year"].notna()]
-new.groupby("scenario")["region_code"].nunique().reindex(list(SCENARIOS), fill_value=0).rename("regions newly above 100 %")
+counts = new.groupby("scenario")["region_code"].nunique().reindex(list(SCENARIOS), fill_value=0)
+counts.rename("regions newly above 100 %")
 
 # %% [markdown]
 # ## 5. The debt findings against the truth

@@ -146,7 +146,7 @@ reg.set_status(a, "closed", by="王处长")
 reg.assign(b, owner="陈审计", due="2025-02-28", by="王处长")
 reg.set_status(b, "under_review", by="陈审计")
 reg.set_status(b, "dismissed", by="陈审计",
-               reason="figures traced to the source records and found as recorded: an explained change, not a misstatement")
+               reason="figures traced to the source records and found as recorded: an explained change")
 
 # C: assigned with a deadline that has passed: overdue.
 reg.assign(c, owner="赵审计", due="2024-12-31", by="王处长")
