@@ -70,7 +70,7 @@ def render_run(run_dir: str | Path, lang: str | None = None, db: str | Path | No
     out = Path(run_dir)
     pdf_path = out / "report.pdf"
     pdf.compile_pdf(doc, pdf_path)
-    xlsx_path = worklist.write_worklist(rows, out / "worklist.xlsx", lang, data.date)
+    xlsx_path = worklist.write_worklist(rows, out / "worklist.xlsx", lang, data.date, db=db_path)
     return {"pdf": pdf_path, "xlsx": xlsx_path}
 
 

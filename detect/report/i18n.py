@@ -173,13 +173,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "deadline_register": ("register", "登记库"),
     "overdue_mark": ("overdue", "已逾期"),
     "yes": ("yes", "是"),
-    # statuses (follow-up register)
-    "st_open": ("open", "待处理"),
+    # statuses of the follow-up register: its own names in English and its Chinese labels
+    # (detect.review.migrations.STATUS_LABELS_ZH), so an edited worklist imports back
+    "st_open": ("open", "待核查"),
     "st_assigned": ("assigned", "已分派"),
-    "st_under_review": ("under review", "核查中"),
-    "st_confirmed": ("confirmed", "已确认"),
-    "st_dismissed": ("dismissed", "已排除"),
-    "st_rectification_due": ("rectification due", "待整改"),
+    "st_under_review": ("under_review", "核查中"),
+    "st_confirmed": ("confirmed", "问题属实"),
+    "st_dismissed": ("dismissed", "排除"),
+    "st_rectification_due": ("rectification_due", "限期整改"),
     "st_rectified": ("rectified", "已整改"),
     "st_closed": ("closed", "已销号"),
     # what to check, by family (used when a finding's summary gives no instruction)

@@ -151,15 +151,36 @@ def _stable_zip(data: bytes, stamp: _dt.datetime) -> bytes:
     return out.getvalue()
 
 
-def write_worklist(rows: Sequence[dict[str, Any]], path: str | Path, lang: str, date: _dt.date) -> Path:
-    """Write ``worklist.xlsx``; same rows, language and date give the same bytes."""
+def write_worklist(rows: Sequence[dict[str, Any]], path: str | Path, lang: str, date: _dt.date,
+                   db: str | None = None) -> Path:
+    """Write ``worklist.xlsx``; same rows, language, date (and register state) give the same bytes.
+
+    With ``db`` (the follow-up register), the workbook gets the register's export stamp
+    (:func:`detect.review.worklist.stamp_workbook`, dated with the report date), so reviewers'
+    edits can be imported with ``detect review import worklist.xlsx``.
+    """
     wb = build_workbook(rows, lang, date)
+    if db:
+        _stamp(wb, db, rows, date)
     buf = io.BytesIO()
     wb.save(buf)
     stamp = _dt.datetime(date.year, date.month, date.day)
     path = Path(path)
     path.write_bytes(_stable_zip(buf.getvalue(), stamp))
     return path
+
+
+def _stamp(wb, db: str, rows: Sequence[dict[str, Any]], date: _dt.date) -> None:
+    """Make the worklist importable into the register (no-op without the review package)."""
+    try:
+        from detect.review import Register
+        from detect.review.worklist import stamp_workbook
+    except ImportError:
+        return
+    with Register(db, today=date.isoformat(), create=False) as reg:
+        stamp_workbook(wb, reg, [r["finding_id"] for r in rows],
+                       shown_notes={r["finding_id"]: r.get("notes") or "" for r in rows},
+                       exported_at=f"{date.isoformat()}T00:00:00.000000Z")
 
 
 def read_worklist(path: str | Path) -> list[dict[str, Any]]:

@@ -73,7 +73,7 @@ def test_workbook_features_and_injection(tmp_path):
     assert ws.freeze_panes == "B2"
     assert ws.auto_filter.ref == f"A1:O{len(rows) + 1}"
     dvs = {dv.type: dv for dv in ws.data_validations.dataValidation}
-    assert "已销号" in dvs["list"].formula1 and "待处理" in dvs["list"].formula1
+    assert "已销号" in dvs["list"].formula1 and "待核查" in dvs["list"].formula1
     header = [c.value for c in ws[1]]
     for col in ("责任人", "时限", "备注", "状态", "核查要点"):
         assert col in header
@@ -96,3 +96,34 @@ def test_workbook_bytes_deterministic(tmp_path):
     a = worklist.write_worklist(rows, tmp_path / "a.xlsx", "en", DATE).read_bytes()
     b = worklist.write_worklist(rows, tmp_path / "b.xlsx", "en", DATE).read_bytes()
     assert a == b
+
+
+def test_report_worklist_round_trips_through_the_register(tmp_path, run_dir):
+    """With a register, worklist.xlsx carries its export stamp: a reviewer's edit (owner, deadline,
+    status) imports back with `detect review import`'s code path."""
+    review = pytest.importorskip("detect.review")
+    rw = pytest.importorskip("detect.review.worklist")
+    from openpyxl import load_workbook
+
+    from detect.report.rundata import load_run
+
+    db = str(tmp_path / "reg.sqlite")
+    review.record_run(db, run_dir)
+    data = load_run(run_dir, date=DATE)
+    st = content.register_statuses(db, list(data.findings["finding_id"]), DATE)
+    rows = content.worklist_rows(data.findings, "zh", DATE, st)
+    path = worklist.write_worklist(rows, tmp_path / "w.xlsx", "zh", DATE, db=db)
+    again = worklist.write_worklist(rows, tmp_path / "w2.xlsx", "zh", DATE, db=db)
+    assert path.read_bytes() == again.read_bytes()          # deterministic with the stamp too
+    wb = load_workbook(path)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    fid = ws.cell(row=2, column=1).value
+    ws.cell(row=2, column=header.index("责任人") + 1, value="赵六")
+    ws.cell(row=2, column=header.index("时限") + 1, value="2026-03-31")
+    wb.save(path)
+    with review.Register(db, today=DATE.isoformat()) as reg:
+        rep = rw.import_xlsx(reg, path, by="tester")
+        assert rep.ok, rep.summary()
+        after = reg.table(finding_ids=[fid]).iloc[0]
+    assert after["owner"] == "赵六" and after["due_date"] == "2026-03-31" and after["status"] == "assigned"
