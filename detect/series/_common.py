@@ -113,8 +113,9 @@ def annual_series(panel: Panel) -> dict[str, pd.DataFrame]:
 
     One pass over the data instead of one filter per indicator (``Panel.series`` compares the
     whole text column each time, about 0.1 s per call on a national panel). The result is cached
-    for the panel's data frame (the per-series detectors of one run share it); treat it as
-    read-only.
+    for the panel's data frame object (the per-series detectors of one run share it; the two most
+    recent frames are kept). Treat the tables as read-only, and do not modify ``panel.data`` in
+    place between detector runs (build a new Panel instead, as every caller does).
     """
     d = panel.data
     hit = _SERIES_CACHE.get(id(d))
@@ -139,7 +140,7 @@ def annual_series(panel: Panel) -> dict[str, pd.DataFrame]:
             df = pd.DataFrame(mat, index=pd.Index(np.asarray(reg_names)[present], name="region_code"),
                               columns=list(range(y0, y1 + 1)))
             out[str(name)] = df
-    if len(_SERIES_CACHE) >= 4:
+    if len(_SERIES_CACHE) >= 2:  # keeps at most two panels alive
         _SERIES_CACHE.clear()
     _SERIES_CACHE[id(d)] = (d, out)
     return out
