@@ -166,10 +166,10 @@ class TargetBunching(Detector):
         years = [int(c) for c in gap.columns]
         y0, y1 = str(min(years)), str(max(years))
         b = B / cf if cf > 0 else float("nan")
-        en = (f"Across {gap.shape[0]} regions, {int(round(B + cf))} of {n_all} reported growth rates fall between 0 and "
-              f"{w:g} pp above the target against {cf:.0f} expected from the smooth density (excess mass "
+        en = (f"Across {gap.shape[0]} regions, {int(round(B + cf))} of {n_all} reported growth rates meet the target with less "
+              f"than {w:g} pp to spare against {cf:.0f} expected from the smooth density (excess mass "
               f"{fmt_pct(b)}, z = {z:.1f}, {fmt_p(p)}); check the regions that meet the target narrowly year after year.")
-        zh = (f"{gap.shape[0]}个地区共{n_all}个增速中，有{int(round(B + cf))}个恰好高于目标0至{w:g}个百分点，平滑分布下"
+        zh = (f"{gap.shape[0]}个地区共{n_all}个增速中，有{int(round(B + cf))}个恰好达到目标（超出不足{w:g}个百分点），平滑分布下"
               f"预期约{cf:.0f}个（超额聚集{fmt_pct(b)}，z={z:.1f}，{fmt_p(p)}）；请核查逐年勉强完成目标的地区。")
         return Finding(
             region_code=POOLED_CODE, region_name="all regions", indicator="gdp_real_growth", period_start=y0,
@@ -182,10 +182,10 @@ class TargetBunching(Detector):
     def _region(self, code, name, k, n, p0, p, w, gap, growth, target) -> Finding:
         years = [int(y) for y, v in gap.items() if np.isfinite(v)]
         y0, y1 = str(min(years)), str(max(years))
-        en = (f"Reported growth met the target by 0 to {w:g} pp in {k} of {n} years ({y0}-{y1}) against "
+        en = (f"Reported growth met the target with less than {w:g} pp to spare in {k} of {n} years ({y0}-{y1}) against "
               f"{fmt_pct(p0)} of years expected from the smooth counterfactual ({fmt_p(p)}); check how those years' "
               f"growth figures were compiled.")
-        zh = (f"{y0}-{y1}年中有{k}年（共{n}年）增速恰好高于目标0至{w:g}个百分点，平滑反事实分布下预期比例为{fmt_pct(p0)}"
+        zh = (f"{y0}-{y1}年中有{k}年（共{n}年）增速恰好达到目标（超出不足{w:g}个百分点），平滑反事实分布下预期比例为{fmt_pct(p0)}"
               f"（{fmt_p(p)}）；请核查这些年份增速的核算过程。")
         return Finding(
             region_code=code, region_name=name, indicator="gdp_real_growth", period_start=y0, period_end=y1,
