@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from detect.data.aliases import label
@@ -341,8 +342,12 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
     is_debt = fam.eq("debt") & is_traj
     # 1. time series per indicator (not digit tests, not debt ratios with lines or projections)
     ts = fr[~is_digit & ~is_debt & ~fr["indicator"].isin(["*", ""])]
-    for ind in list(dict.fromkeys(ts["indicator"]))[:MAX_SERIES_CHARTS]:
+    n_series = 0
+    for ind in dict.fromkeys(ts["indicator"]):
         sub = ts[ts["indicator"] == ind]
+        if n_series >= MAX_SERIES_CHARTS and not (sub["severity"] == "high").any():
+            continue  # past the cap only indicators with a high finding get a chart
+        n_series += 1
         series = _first(sub, "series") or (panel_series(ind) if panel_series else None)
         lab = indicator_label(ind, lang)
         expected = _first(sub, "expected", "fitted", "counterfactual")
@@ -361,8 +366,8 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
     seen = set()
     for rec in fr[~is_digit].to_dict("records"):
         ev = rec.get("evidence") or {}
-        if n >= MAX_PROXY_CHARTS:
-            break
+        if n >= MAX_PROXY_CHARTS and rec.get("severity") != "high":
+            continue
         if isinstance(ev.get("reported_growth"), Mapping) and (ev.get("proxy_growth") or ev.get("implied_growth")):
             ind = str(rec["indicator"])
             if (ind, "growth") in seen:
@@ -410,7 +415,9 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
                                              base=base), [rec["finding_id"]]))
             n += 1
     # 3. digit charts
-    for rec in fr[is_digit].head(MAX_DIGIT_CHARTS).to_dict("records"):
+    digit_rows = fr[is_digit]
+    digit_rows = digit_rows[(digit_rows["severity"] == "high") | (np.arange(len(digit_rows)) < MAX_DIGIT_CHARTS)]
+    for rec in digit_rows.to_dict("records"):
         ev = rec["evidence"]
         test = str(ev.get("test") or rec.get("kind") or rec.get("detector"))
         expn = str(ev.get("expectation") or ev.get("expected_distribution") or "")
@@ -428,8 +435,8 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
     n = 0
     seen = set()
     for rec in fr[is_debt & ~is_digit].to_dict("records"):
-        if n >= MAX_DEBT_CHARTS:
-            break
+        if n >= MAX_DEBT_CHARTS and rec.get("severity") != "high":
+            continue
         ev = rec.get("evidence") or {}
         ind = str(ev.get("ratio") or rec["indicator"])
         if ind in seen:

@@ -84,6 +84,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "region_lead": ("Rank {rank} of {n_regions}, risk score {score}: {high} high, {medium} medium, {low} low "
                     "finding(s).", "风险排名第 {rank} / {n_regions}，风险分 {score}：高 {high} 条、中 {medium} 条、"
                     "低 {low} 条。"),
+    "other_high": ("High findings of other regions", "其他地区的高等级线索"),
+    "other_high_lead": ("{n} high finding(s) in {n_regions} region(s) outside the sections above, each with its "
+                        "numbers, what to check and its chart.",
+                        "上述各节以外 {n_regions} 个地区的 {n} 条高等级线索，逐条列出数据、核查要点与图表。"),
     "evidence_table": ("Evidence", "证据"),
     "what_to_check": ("What to check", "核查要点"),
     "more_findings": ("{n} further finding(s) of this region are listed in the worklist.",

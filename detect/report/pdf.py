@@ -31,6 +31,8 @@ MIN_REGION_ROWS = 4
 MAX_WORKLIST_ROWS = 400
 #: Regions in the executive summary's chart and table.
 MAX_SUMMARY_REGIONS = 20
+#: High findings of regions without a section that get their own block and chart.
+MAX_OTHER_HIGH = 60
 #: Notes ("what did not apply") listed in the methods appendix.
 MAX_NOTES = 40
 
@@ -335,6 +337,36 @@ def _regions_part(doc: _Doc, data: RunData, top: pd.DataFrame) -> None:
         if i:
             doc.add("#pagebreak(weak: true)")
         _region_section(doc, data, reg, len(data.regions))
+    _other_high(doc, data, set(top["region_code"].astype(str)))
+
+
+def _other_high(doc: _Doc, data: RunData, shown_regions: set[str]) -> None:
+    """Each high finding of a region without a section: its numbers, what to check and its chart."""
+    f = data.findings
+    if not len(f):
+        return
+    rest = f[(f["severity"] == "high") & ~f["region_code"].astype(str).isin(shown_regions)]
+    if not len(rest):
+        return
+    lang = doc.lang
+    doc.add("#pagebreak(weak: true)", f"== {txt(doc.t('other_high'))}",
+            txt(doc.t("other_high_lead", n=len(rest), n_regions=rest["region_code"].nunique())))
+    shown = rest.head(MAX_OTHER_HIGH)
+    if len(rest) > len(shown):
+        doc.add(txt(doc.t("worklist_truncated", shown=len(shown), total=len(rest))))
+    for rec in shown.to_dict("records"):
+        code, name = str(rec["region_code"]), str(rec["region_name"] or rec["region_code"])
+        head = (f"{_region_label(name, code)} · {content.indicator_label(rec['indicator'], lang)} · "
+                f"{content.period_text(rec['period_start'], rec['period_end'])}")
+        q = _fmt_q(rec.get("q_value")) if _finite(rec.get("q_value")) else "–"
+        one = f[f["finding_id"] == rec["finding_id"]]
+        ch = content.region_charts(one, lang, name, panel_series=(lambda ind, code=code: data.series(code, ind)))[:1]
+        fig = "".join(f"\n\n#figure({doc.image(c.svg, '86%')}, caption: [{txt(c.caption)}])" for c in ch)
+        # the finding and its chart on one page
+        doc.add(f"#block(breakable: false, width: 100%)[#text(size: 10pt, fill: hdr)[{txt(head)}] "
+                f"#text(size: 7.5pt, fill: luma(110))[{txt(rec['finding_id'] + ' · ' + str(rec['detector']) + ' · q ' + q)}]"
+                f"\n\n{txt(content.summary_text(rec, lang))}\n\n"
+                f"#text(fill: hdr)[{txt(doc.t('what_to_check'))}:] {txt(content.what_to_check(rec, lang))}{fig}]")
 
 
 def _worklist(doc: _Doc, rows: list[dict], source: str) -> None:

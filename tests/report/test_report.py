@@ -255,3 +255,26 @@ def test_sample_report(repo, tmp_path):
     start = next(i for i, t in enumerate(texts) if f"{top.region_name}（{top.region_code}）" in t and "风险排名" in t)
     assert "风险" in "".join(texts)
     assert sum(_path_ops(reader, reader.pages[i]) for i in range(start, start + 2)) > 500
+
+
+def test_every_high_finding_has_numbers_and_a_chart(run_dir, page_texts):
+    """Each high finding's id is in the PDF (beside its sentence and what to check), and the charts
+    drawn for its region's section or its own block cover it."""
+    import pandas as pd
+
+    from detect.report import content
+    from detect.report.rundata import load_run
+
+    text = "".join(page_texts).replace(" ", "")
+    data = load_run(run_dir, date="2026-01-15")
+    f = data.findings
+    high = f[f["severity"] == "high"]
+    assert len(high) >= 3
+    for fid in high["finding_id"]:
+        assert fid in text
+    covered = set()
+    for code in high["region_code"].unique():
+        fr = f[f["region_code"] == code]
+        for c in content.region_charts(fr, "zh", "x", panel_series=lambda ind, code=code: data.series(code, ind)):
+            covered.update(c.finding_ids)
+    assert set(high["finding_id"]) <= covered
