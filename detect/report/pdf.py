@@ -51,7 +51,7 @@ def lit(text: Any) -> str:
     '"a \\\\"b\\\\" \\\\\\\\ #c"'
     """
     s = "" if text is None else str(text)
-    s = s.translate(_CONTROL)
+    s = s.encode("utf-8", "replace").decode("utf-8").translate(_CONTROL)  # lone surrogates -> "?"
     s = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     return f'"{s}"'
 

@@ -33,6 +33,7 @@ def test_literal_escapes_backslash_quote_and_controls():
     assert lit("a\\b") == '"a\\\\b"'
     assert lit("x\ny\tz\x00") == '"x\\ny\\tz"'
     assert lit("\u202ecba") == '"cba"'  # bidi overrides dropped
+    assert lit("a\udc80b") == '"a?b"'  # a lone surrogate cannot be written as UTF-8
 
 
 @pytest.mark.parametrize("text", HOSTILE)
