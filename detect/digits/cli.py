@@ -82,7 +82,7 @@ def cmd_benford(args: argparse.Namespace) -> int:
     _check(args)
     config = load_config(args.config)
     min_sig = int(threshold("digits.last_digit_min_sig", config)) if args.test not in BENFORD_TESTS else 0
-    if getattr(args, "engine", "memory") != "memory":
+    if getattr(args, "engine", "memory") != "memory" or getattr(args, "scheduler", None):
         from detect.scale import engine_counts
         counts = engine_counts(args, min_sig)
     else:

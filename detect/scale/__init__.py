@@ -24,11 +24,11 @@ def engine_counts(args, min_sig: int):
     """
     from detect.exceptions import UsageError
 
+    if args.engine != "dask" and args.scheduler:
+        raise UsageError("--scheduler is for --engine dask")
     kw = dict(min_value=args.min_value, sign=args.sign, group_by=args.group_by, extraction=args.extraction,
               min_sig=min_sig)
     if args.engine == "stream":
-        if args.scheduler:
-            raise UsageError("--scheduler is for --engine dask")
         if args.chunk_rows < 1:
             raise UsageError(f"--chunk-rows must be at least 1; got {args.chunk_rows}")
         return stream_counts(args.path, args.column, args.test, chunk_rows=args.chunk_rows, **kw)

@@ -145,6 +145,7 @@ def _same_load(a, b):
     assert a.inputs == b.inputs
 
 
+@pytest.mark.slow
 def test_load_equal_memory_on_crafted_files(client, tmp_path):
     rng = np.random.default_rng(4)
     # wide by indicator, a preamble, blank rows, a text column that is not an indicator, bad cells
@@ -225,5 +226,38 @@ def test_cli_bad_column_and_scheduler_misuse(tmp_path, capsys):
     path.write_text("amt\n1.5\n")
     assert main(["benford", str(path), "--column", "nope", "--engine", "dask"]) == 2
     assert "no column 'nope'" in capsys.readouterr().err
-    assert main(["benford", str(path), "--column", "amt", "--engine", "stream", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    for engine in ("stream", "memory"):
+        assert main(["benford", str(path), "--column", "amt", "--engine", engine,
+                     "--scheduler", "tcp://127.0.0.1:1"]) == 2
+        assert "--scheduler is for --engine dask" in capsys.readouterr().err
+    assert main(["run", str(path), "--scheduler", "tcp://127.0.0.1:1", "--quiet", "--no-register",
+                 "--out", str(tmp_path / "r")]) == 2
     assert "--scheduler is for --engine dask" in capsys.readouterr().err
+
+
+def test_cli_run_dask_writes_the_same_run(client, tmp_path, monkeypatch):
+    """`detect run --engine dask --scheduler ADDRESS` (the module's in-process cluster) writes the
+    same findings, regions, exclusions and manifest as the default engine. The PDF report is not
+    under test here."""
+    import detect.report
+
+    monkeypatch.setattr(detect.report, "render_result", lambda *a, **k: {}, raising=False)
+    rng = np.random.default_rng(21)
+    rows = ["地区代码,地区,年份,地区生产总值,税收收入"]
+    for r in range(12):
+        level = 100.0 * (r + 1)
+        for y in range(2005, 2021):
+            level *= 1.08 + rng.normal(0, 0.02)
+            rows.append(f"99{r:04d},地区{r},{y},{level:.2f},{level * 0.08 * (1 + rng.normal(0, 0.02)):.2f}")
+    rows.append("990000,地区0,2010,abc,1.0")        # a bad cell and a duplicate: exclusions
+    path = tmp_path / "panel.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    outs = {}
+    for engine in ("memory", "dask"):
+        out = tmp_path / engine
+        extra = ["--scheduler", client.scheduler.address] if engine == "dask" else []
+        assert main(["run", str(path), "--engine", engine, "--quiet", "--no-register", "--out", str(out), *extra]) == 0
+        outs[engine] = out
+    for name in ("findings.csv", "regions.csv", "exclusions.csv", "manifest.json"):
+        assert (outs["memory"] / name).read_bytes() == (outs["dask"] / name).read_bytes(), name
+    assert len((outs["dask"] / "exclusions.csv").read_text(encoding="utf-8").splitlines()) >= 2
