@@ -38,7 +38,7 @@ import pandas as pd
 from detect.digits.counts import DigitCounts, Sign, count_digits, count_digits_by_group
 from detect.digits.io import file_format
 from detect.exceptions import InputError, UsageError
-from detect.scale.streaming import (GroupAggregates, ValueCounts, _values, aggregate_frame, reduce_counts,
+from detect.scale.streaming import (GroupAggregates, ValueCounts, aggregate_frame, reduce_counts,
                                     value_counts_array)
 
 #: CSV bytes per partition (about 2-4 million amounts of a typical ledger line).
@@ -352,27 +352,24 @@ __all__ = ["BLOCKSIZE", "cluster", "dask_aggregates", "dask_counts", "dask_value
 _HEAD_BYTES = 1 << 20
 
 
-def _head_text(p: Path) -> str | None:
-    """The first whole lines (about 1 MB) of a CSV file, decoded as the loader decodes it; None when
-    the loader itself should handle the file (empty, binary, undecodable: it raises its own error)."""
+def _head_text(p: Path) -> tuple[str, str] | None:
+    """The first whole lines (about 1 MB) of a CSV file decoded as the loader decodes it, and the
+    encoding; None when the loader itself should handle the file (empty, binary, undecodable: it
+    raises its own error)."""
+    import gzip
+
     from detect.data.load import _decode
 
     if p.stat().st_size == 0:
         return None
-    if p.suffix == ".gz":
-        import gzip
-
-        with gzip.open(p, "rb") as fh:
-            data = fh.read(_HEAD_BYTES)
-    else:
-        with open(p, "rb") as fh:
-            data = fh.read(_HEAD_BYTES)
+    with (gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb")) as fh:
+        data = fh.read(_HEAD_BYTES)
     if b"\x00" in data[:65536]:
         return None
     if len(data) == _HEAD_BYTES and b"\n" in data:
         data = data[:data.rindex(b"\n") + 1]
     try:
-        return _decode(data, str(p))[0]
+        return _decode(data, str(p))
     except InputError:
         return None
 
@@ -384,16 +381,6 @@ def _sniff_sep(text: str) -> str:
         return csv.Sniffer().sniff(text[:20000], delimiters=",\t;|").delimiter
     except csv.Error:
         return ","
-
-
-def _encoding(p: Path) -> str:
-    from detect.data.load import _decode
-
-    with (__import__("gzip").open(p, "rb") if p.suffix == ".gz" else open(p, "rb")) as fh:
-        data = fh.read(_HEAD_BYTES)
-    if len(data) == _HEAD_BYTES and b"\n" in data:
-        data = data[:data.rindex(b"\n") + 1]
-    return _decode(data, str(p))[1]
 
 
 def _column_counts(raw: pd.DataFrame, skip: int) -> dict[int, list[int]]:
@@ -446,10 +433,10 @@ def _raw_partitions(p: Path, dd, blocksize: int | None):
             _records(head, str(p), _Excl())   # raises the loader's message
         meta = pd.DataFrame({j: pd.Series(dtype=object) for j in range(len(names))})
         return ddf.map_partitions(cells, meta=meta), 0, names, "parquet", 0
-    text = _head_text(p)
-    if text is None:
+    head_text = _head_text(p)
+    if head_text is None:
         return None
-    enc = _encoding(p)
+    text, enc = head_text
     head = _read_csv_text(text, str(p)).fillna("")
     hdr = _find_header(head)
     if hdr is None:

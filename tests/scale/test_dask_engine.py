@@ -169,6 +169,18 @@ def test_load_equal_memory_on_crafted_files(client, tmp_path):
         _same_load(load_memory(paths), de.load(paths, client=client, blocksize=16 * 1024))
 
 
+def test_load_gzip_gb18030_wide_by_period(client, tmp_path):
+    import gzip
+
+    rows = ["地区,指标,2018,2019,2020"] + [f"北京市,地区生产总值,{i}.5,{i + 1}.25,{i + 2}" for i in range(50)] \
+        + ["上海市,税收收入,1,—,3", ",,,,"]
+    path = tmp_path / "gbk.csv.gz"
+    path.write_bytes(gzip.compress(("\n".join(rows) + "\n").encode("gb18030")))
+    a, b = load_memory(path), de.load(path, client=client)
+    _same_load(a, b)
+    assert a.inputs[0]["format"] == "csv (gb18030)" and a.rows_excluded > 0
+
+
 def test_load_equal_memory_on_sample_panel(client, repo):
     path = repo / "data" / "sample" / "panel.csv"
     if not path.exists():

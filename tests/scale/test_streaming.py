@@ -8,7 +8,6 @@ against Python's decimal arithmetic (an independent exact reference), not agains
 
 from __future__ import annotations
 
-import itertools
 from decimal import Decimal
 
 import numpy as np
