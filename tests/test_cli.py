@@ -13,7 +13,7 @@ from detect.cli import main
 from detect.findings import FINDING_COLUMNS, REGION_COLUMNS
 
 
-def _panel_csv(tmp_path, n_regions=12, years=range(2006, 2021), bump=None):
+def _panel_csv(tmp_path, n_regions=30, years=range(2006, 2021), bump=None):
     import numpy as np
 
     rng = np.random.default_rng(3)
@@ -46,7 +46,7 @@ def test_run_writes_contract_files(tmp_path, capsys):
     r = pd.read_csv(out / "regions.csv", dtype=str)
     assert tuple(r.columns) == REGION_COLUMNS
     m = json.loads((out / "manifest.json").read_text())
-    assert m["rows_in"] == m["rows_used"] + m["rows_excluded"] == 12 * 15
+    assert m["rows_in"] == m["rows_used"] + m["rows_excluded"] == 30 * 15
     assert m["inputs"][0]["sha256"]
     assert (out / "exclusions.csv").read_text().startswith("file,row,column,raw_value,reason")
     # the planted jump and its correction are found for region 0

@@ -24,45 +24,14 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from detect._stats import empirical_null_central
+
 def fit_null(z: np.ndarray, seed: int, min_n: int = 30, quantiles: tuple[float, float] = (0.5, 0.9)
              ) -> tuple[float, float]:
-    """Student-t empirical null ``(df, scale)`` of pooled statistics, fitted to the central part.
-
-    Efron's empirical null (Efron 2004, JASA 99:96-104) is estimated from the centre of the
-    distribution so that the anomalies being looked for do not shape it: the quantiles of ``|z|``
-    at ``quantiles`` (median and 90th percentile) are matched to those of ``|t_df| * scale``. The
-    ratio of the two fixes ``df`` (``inf``, i.e. normal, when it is no wider than the normal's;
-    at least 2), the median fixes ``scale``. A maximum-likelihood fit instead lets a few planted
-    20-sigma gaps pull ``df`` down to about 3 and hide themselves. ``z`` is not subsampled
-    (quantiles are cheap); ``seed`` is kept for the interface. With fewer than ``min_n`` values
-    returns (inf, 1) (the theoretical normal).
-    """
+    """Student-t empirical null fitted to the central part: :func:`detect._stats.empirical_null_central`
+    (``seed`` is kept for the interface; quantiles need no subsampling)."""
     del seed
-    a = np.abs(np.asarray(z, dtype=float))
-    a = a[np.isfinite(a)]
-    if len(a) < min_n:
-        return float("inf"), 1.0
-    q_lo, q_hi = np.quantile(a, quantiles)
-    if not q_lo > 0:
-        return float("inf"), 1.0
-    p_lo, p_hi = (1.0 + quantiles[0]) / 2.0, (1.0 + quantiles[1]) / 2.0
-    ratio = q_hi / q_lo
-    normal_ratio = stats.norm.ppf(p_hi) / stats.norm.ppf(p_lo)
-    if ratio <= normal_ratio:
-        return float("inf"), float(q_lo / stats.norm.ppf(p_lo))
-
-    def gap(log_df: float) -> float:
-        df = np.exp(log_df)
-        return stats.t.ppf(p_hi, df) / stats.t.ppf(p_lo, df) - ratio
-
-    lo, hi = np.log(2.0), np.log(1e6)
-    if gap(lo) <= 0:
-        df = 2.0
-    elif gap(hi) >= 0:
-        return float("inf"), float(q_lo / stats.norm.ppf(p_lo))
-    else:
-        df = float(np.exp(optimize.brentq(gap, lo, hi, xtol=1e-10)))
-    return df, float(q_lo / stats.t.ppf(p_lo, df))
+    return empirical_null_central(z, min_n=min_n, quantiles=quantiles)
 
 
 def null_cdf(z: np.ndarray, df: float, scale: float) -> np.ndarray:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from detect._stats import empirical_null_t, fmt_p, fmt_pct, robust_z, two_sided_t_p
+from detect._stats import empirical_null_central, fmt_p, fmt_pct, robust_z, two_sided_t_p
 from detect.config import Config, threshold
 from detect.data.aliases import label
 from detect.data.panel import Panel
@@ -73,6 +73,7 @@ class GrowthPeers(Detector):
         if len(panel) == 0:
             return out
         min_peers = int(threshold("growth_peers.min_peers", config))
+        scale_floor = float(threshold("growth_peers.scale_floor", config))
         report_p = float(threshold("scoring.report_p", config))
         peers_mode = config.option(self.name, "peers", "level")
         regions = panel.regions.set_index("region_code")
@@ -85,6 +86,12 @@ class GrowthPeers(Detector):
             key = regions["parent_code"] if peers_mode == "parent" else regions["level"].astype(str)
             gt["peer_group"] = gt["region_code"].map(key).astype(str)
             z, center, scale, n = robust_z(gt["g"], [gt["year"], gt["peer_group"]])
+            # a year in which a few peers happen to agree has a tiny MAD that would turn ordinary
+            # moves into huge z-scores: the scale is floored at a share of the group's typical scale
+            typical = scale.groupby(gt["peer_group"]).transform("median")
+            floored = np.maximum(scale, scale_floor * typical)
+            z = (gt["g"] - center) / floored.where(floored > 0)
+            scale = floored
             ok = (n >= min_peers) & z.notna()
             n_short = int((~ok).sum())
             if n_short:
@@ -101,7 +108,7 @@ class GrowthPeers(Detector):
                 zz = z[sel].to_numpy()
                 if len(zz) > _NULL_FIT_MAX:
                     zz = np.random.default_rng([int(config.seed), len(zz)]).choice(zz, _NULL_FIT_MAX, replace=False)
-                null_of[grp] = empirical_null_t(zz)
+                null_of[grp] = empirical_null_central(zz)
                 p[sel] = two_sided_t_p(z[sel].to_numpy(), *null_of[grp])
             out.n_tests += int(ok.sum())
             hit = ok & (p <= report_p)
