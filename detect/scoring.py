@@ -326,7 +326,8 @@ def _tail_mean(c: float) -> float:
 def rank_regions(findings: pd.DataFrame, regions: pd.DataFrame, p_region: pd.Series | None = None) -> pd.DataFrame:
     """``regions.csv``: one row per region, ranked by risk score (highest first, ties by code).
 
-    ``risk_score = -log10(p_region)`` with the Cauchy-combined p-value of :func:`region_p_values`
+    ``risk_score = -log10(max(p_region, 1e-16))`` with the Cauchy-combined p-value of :func:`region_p_values`
+    (p-values below double precision are not meaningful: the score tops out at 16)
     (when not given, the region's best finding score).
     """
     reg = regions[["region_code", "region_name"]].drop_duplicates("region_code").copy()
@@ -342,7 +343,7 @@ def rank_regions(findings: pd.DataFrame, regions: pd.DataFrame, p_region: pd.Ser
     else:
         reg = reg.assign(best=np.nan, n_high=0, n_medium=0, n_low=0, top_finding="")
     if p_region is not None and len(p_region):
-        reg["risk_score"] = (-np.log10(np.clip(reg["region_code"].map(p_region).fillna(1.0).astype(float), 1e-300, 1.0))).round(6)
+        reg["risk_score"] = (-np.log10(np.clip(reg["region_code"].map(p_region).fillna(1.0).astype(float), 1e-16, 1.0))).round(6)
     else:
         reg["risk_score"] = reg["best"].fillna(0.0).round(6)
     for c in ("n_high", "n_medium", "n_low"):
