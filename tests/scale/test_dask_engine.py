@@ -247,7 +247,7 @@ def test_cli_bad_column_and_scheduler_misuse(tmp_path, capsys):
     assert "--scheduler is for --engine dask" in capsys.readouterr().err
 
 
-def test_cli_run_dask_writes_the_same_run(client, tmp_path, monkeypatch):
+def test_cli_run_dask_writes_the_same_run(client, tmp_path, monkeypatch, capsys):
     """`detect run --engine dask --scheduler ADDRESS` (the module's in-process cluster) writes the
     same findings, regions, exclusions and manifest as the default engine. The PDF report is not
     under test here."""
@@ -268,8 +268,10 @@ def test_cli_run_dask_writes_the_same_run(client, tmp_path, monkeypatch):
     for engine in ("memory", "dask"):
         out = tmp_path / engine
         extra = ["--scheduler", client.scheduler.address] if engine == "dask" else []
-        assert main(["run", str(path), "--engine", engine, "--quiet", "--no-register", "--out", str(out), *extra]) == 0
+        rc = main(["run", str(path), "--engine", engine, "--quiet", "--no-register", "--out", str(out), *extra])
+        assert rc == 0, capsys.readouterr().err
         outs[engine] = out
     for name in ("findings.csv", "regions.csv", "exclusions.csv", "manifest.json"):
-        assert (outs["memory"] / name).read_bytes() == (outs["dask"] / name).read_bytes(), name
+        mem, dsk = (outs[e] / name for e in ("memory", "dask"))
+        assert mem.read_text(encoding="utf-8") == dsk.read_text(encoding="utf-8"), name
     assert len((outs["dask"] / "exclusions.csv").read_text(encoding="utf-8").splitlines()) >= 2
