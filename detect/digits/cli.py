@@ -40,7 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="digit extraction: exact (default) or R benford.analysis' floating point")
     p.add_argument("--config", metavar="FILE", help="detect.toml (thresholds, seed)")
     p.add_argument("--engine", choices=("memory", "stream", "dask"), default="memory",
-                   help="memory (default): one process; stream: chunks of --chunk-rows rows, bounded memory; "
+                   help="memory (default): one process, CSV and Parquet read in chunks of 10^6 rows; stream: the "
+                        "same with --chunk-rows rows per chunk; "
                         "dask: counts per partition on a Dask cluster, statistics once (docs/scaling.md)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="--engine dask: scheduler address (default: a local cluster of 2 workers)")
