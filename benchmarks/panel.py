@@ -134,6 +134,26 @@ def _table(rows: list[tuple[int, dict[str, tuple[float, float]]]]) -> str:
     return head + body
 
 
+def end_to_end(n_regions: int, n_years: int, workdir: Path) -> dict[str, float]:
+    """Time ``detect run`` as a user runs it: the national panel written to CSV, loaded, validated,
+    screened by every detector, scored and written (report skipped: timed in benchmarks/report.py)."""
+    import subprocess
+
+    panel = make_national_panel(n_regions, n_years)
+    csv = workdir / "national.csv"
+    d = panel.data
+    pd.DataFrame({"region_code": d["region_code"], "region_name": d["region_name"], "parent_code": d["parent_code"],
+                  "indicator": d["indicator"], "period": d["period"], "value": d["raw"],
+                  "unit": d["unit"]}).to_csv(csv, index=False)
+    code = ("import sys, time, resource; from detect.cli import main; t = time.perf_counter(); "
+            "import detect.report; detect.report.render_result = lambda *a, **k: {}; "
+            f"rc = main(['run', {str(csv)!r}, '--out', {str(workdir / 'run')!r}, '--quiet', '--no-register']); "
+            "print(time.perf_counter() - t, time.process_time(), "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return {"rows": len(d), "wall": float(out[0]), "cpu": float(out[1]), "peak_gib": float(out[2]), "rc": int(out[3])}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--regions", type=int, default=2850)
@@ -141,7 +161,18 @@ def main(argv=None) -> int:
     ap.add_argument("--detectors", default="", help="comma-separated names (default: every registered detector)")
     ap.add_argument("--scaling", action="store_true", help="also time 1/4 and 1/2 of the regions")
     ap.add_argument("--write", metavar="MD", help="replace the 'Panel screening' section of this Markdown file")
+    ap.add_argument("--end-to-end", action="store_true",
+                    help="time `detect run` on the panel written as CSV (load, screen, score, write)")
     a = ap.parse_args(argv)
+    if a.end_to_end:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            r = end_to_end(a.regions, a.years, Path(tmp))
+        print(f"detect run, {a.regions} regions x {len(INDICATORS)} indicators x {a.years} years "
+              f"({r['rows']} rows from CSV): {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, "
+              f"peak {r['peak_gib']:.2f} GiB, exit {r['rc']} (load average {os.getloadavg()[0]:.1f})")
+        return 0
     names = [n for n in a.detectors.split(",") if n] or available()
     sizes = [a.regions // 4, a.regions // 2, a.regions] if a.scaling else [a.regions]
     rows = []
