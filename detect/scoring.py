@@ -107,6 +107,23 @@ def _years(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s.astype(str).str.slice(0, 4), errors="coerce").fillna(0).astype(int).to_numpy()
 
 
+def _interval_groups(df: pd.DataFrame, keys: list[str], gap: int) -> np.ndarray:
+    """Group numbers for rows sorted by ``keys`` then start year: a row starts a new group when its
+    key changes or it starts more than ``gap`` years after every earlier row of the group ended."""
+    if len(df) == 0:
+        return np.zeros(0, dtype=int)
+    key_change = np.ones(len(df), dtype=bool)
+    k = df[keys].to_numpy()
+    key_change[1:] = (k[1:] != k[:-1]).any(axis=1)
+    y0, y1 = df["_y0"].to_numpy(), df["_y1"].to_numpy()
+    block = np.cumsum(key_change)
+    # running maximum of the end year within each key block, before this row
+    run_max = pd.Series(y1).groupby(block).cummax().to_numpy()
+    prev_max = np.concatenate([[np.iinfo(np.int64).min // 2], run_max[:-1]])
+    new = key_change | (y0 > prev_max + gap)
+    return np.cumsum(new) - 1
+
+
 def merge_same_kind(df: pd.DataFrame) -> pd.DataFrame:
     """Merge findings of the same region, detector, indicator and kind over overlapping or adjacent
     periods into one finding over the union (Simes p-value; the strongest member's statistic)."""
@@ -116,45 +133,44 @@ def merge_same_kind(df: pd.DataFrame) -> pd.DataFrame:
     df["_y0"], df["_y1"] = _years(df["period_start"]), _years(df["period_end"])
     keys = ["region_code", "detector", "indicator", "kind"]
     df = df.sort_values([*keys, "_y0", "_y1", "period_start"], kind="mergesort").reset_index(drop=True)
-    grp = np.zeros(len(df), dtype=int)
-    g, prev_key, prev_end = -1, None, None
-    for i, (key, y0, y1) in enumerate(zip(df[keys].itertuples(index=False, name=None), df["_y0"], df["_y1"])):
-        if key != prev_key or y0 > prev_end + 1:
-            g += 1
-            prev_key, prev_end = key, y1
-        else:
-            prev_end = max(prev_end, y1)
-        grp[i] = g
+    grp = _interval_groups(df, keys, gap=1)
     df["_grp"] = grp
     sizes = df.groupby("_grp")["_grp"].transform("size")
     if (sizes == 1).all():
         return df.drop(columns=["_y0", "_y1", "_grp"])
+    single = df[sizes.to_numpy() == 1]
+    multi = df[sizes.to_numpy() > 1].reset_index(drop=True)
     out_rows = []
-    for _, gdf in df.groupby("_grp", sort=True):
-        if len(gdf) == 1:
-            out_rows.append(gdf.iloc[0])
-            continue
-        p = gdf["p_value"].to_numpy(dtype=float)
-        best = gdf.iloc[int(np.nanargmin(p))] if np.isfinite(p).any() else gdf.iloc[0]
-        row = best.copy()
-        row["period_start"] = gdf.loc[gdf["_y0"].idxmin(), "period_start"]
-        row["period_end"] = gdf.loc[gdf["_y1"].idxmax(), "period_end"]
+    cols = list(df.columns)
+    all_recs = multi.to_dict("records")
+    for _, idx in sorted(multi.groupby("_grp").indices.items()):
+        recs = [all_recs[i] for i in idx]
+        p = np.array([r["p_value"] for r in recs], dtype=float)
+        best = recs[int(np.nanargmin(p))] if np.isfinite(p).any() else recs[0]
+        row = dict(best)
+        row["period_start"] = recs[int(np.argmin([r["_y0"] for r in recs]))]["period_start"]
+        row["period_end"] = recs[int(np.argmax([r["_y1"] for r in recs]))]["period_end"]
         row["p_value"] = simes(p) if np.isfinite(p).any() else float("nan")
         ev = json.loads(best["evidence"]) if best["evidence"] else {}
-        ev["merged"] = [{"period_start": r.period_start, "period_end": r.period_end,
-                         "p_value": None if not math.isfinite(r.p_value) else r.p_value,
-                         "statistic": None if not math.isfinite(r.statistic) else r.statistic}
-                        for r in gdf.itertuples(index=False)]
+        ev["merged"] = [{"period_start": r["period_start"], "period_end": r["period_end"],
+                         "p_value": None if not math.isfinite(r["p_value"]) else r["p_value"],
+                         "statistic": None if not math.isfinite(r["statistic"]) else r["statistic"]}
+                        for r in recs]
         row["evidence"] = json.dumps(ev, ensure_ascii=False, sort_keys=True)
         span = f"{row['period_start']}–{row['period_end']}"
-        row["summary"] = f"{best['summary']} (one of {len(gdf)} such findings over {span}, Simes p = {row['p_value']:.2g})"
-        row["summary_zh"] = f"{best['summary_zh']}（{span}年间同类发现{len(gdf)}项，Simes合并p={row['p_value']:.2g}）"
+        row["summary"] = f"{best['summary']} (one of {len(recs)} such findings over {span}, Simes p = {row['p_value']:.2g})"
+        row["summary_zh"] = f"{best['summary_zh']}（{span}年间同类发现{len(recs)}项，Simes合并p={row['p_value']:.2g}）"
         out_rows.append(row)
-    out = pd.DataFrame(out_rows).reset_index(drop=True)
+    merged = pd.DataFrame(out_rows, columns=cols)
+    for c in ("statistic", "p_value", "q_value", "score", "effect"):
+        if c in merged.columns:
+            merged[c] = merged[c].astype("float64")
     from detect.findings import finding_id
 
-    out["finding_id"] = [finding_id(*k) for k in out[["region_code", "indicator", "period_start", "period_end",
-                                                      "detector"]].itertuples(index=False, name=None)]
+    if len(merged):
+        merged["finding_id"] = [finding_id(*k) for k in merged[["region_code", "indicator", "period_start",
+                                                                "period_end", "detector"]].itertuples(index=False, name=None)]
+    out = pd.concat([single, merged], ignore_index=True) if len(merged) else single.reset_index(drop=True)
     out = out.drop(columns=["_y0", "_y1", "_grp"])
     # two kinds of one detector merged onto the same span would share an id: keep the strongest
     if out["finding_id"].duplicated().any():
@@ -172,19 +188,9 @@ def assign_stories(df: pd.DataFrame, gap: int = 0) -> pd.DataFrame:
     if len(df) == 0:
         return df.assign(story_id=pd.Series(dtype=object), story_start=pd.Series(dtype=object),
                          story_end=pd.Series(dtype=object))
-    y0, y1 = _years(df["period_start"]), _years(df["period_end"])
-    df["_y0"], df["_y1"] = y0, y1
-    order = df.sort_values(["region_code", "_y0", "_y1", "finding_id"], kind="mergesort").index
-    story = pd.Series(0, index=df.index)
-    g, cur_region, cur_end = -1, None, None
-    for i in order:
-        r, a, b = df.at[i, "region_code"], df.at[i, "_y0"], df.at[i, "_y1"]
-        if r != cur_region or a > cur_end + gap:
-            g += 1
-            cur_region, cur_end = r, b
-        else:
-            cur_end = max(cur_end, b)
-        story[i] = g
+    df["_y0"], df["_y1"] = _years(df["period_start"]), _years(df["period_end"])
+    df = df.sort_values(["region_code", "_y0", "_y1", "finding_id"], kind="mergesort")
+    story = pd.Series(_interval_groups(df, ["region_code"], gap=gap), index=df.index)
     df["_story"] = story
     span = df.groupby("_story").agg(s0=("_y0", "min"), s1=("_y1", "max"), region=("region_code", "first"))
     span["story_id"] = ["S" + hashlib.sha256(f"{r}\x1f{a}\x1f{b}".encode()).hexdigest()[:10]
@@ -266,11 +272,17 @@ def score_findings(df: pd.DataFrame, tests: dict[str, int] | int, config: Config
     df = assign_stories(df, gap=int(threshold("scoring.story_gap_years", config)))
     bonus = float(threshold("scoring.corroboration_bonus", config))
     df["_p_or_rule"] = np.where(tested, df["p_value"].to_numpy(), _pseudo_p(df["severity"], config))
-    story_score = {}
-    for sid, g in df.groupby("story_id", sort=False):
-        best = g.groupby("detector")["_p_or_rule"].min().to_numpy()
-        pc = cauchy_combination(best) if np.isfinite(best).any() else 1.0
-        story_score[sid] = round(-math.log10(max(pc, 1e-300)) + bonus * (len(best) - 1), 6)
+    # per story: the best p-value of each detector, Cauchy-combined (as cauchy_combination, vectorised)
+    best = df.groupby(["story_id", "detector"], sort=False)["_p_or_rule"].min().reset_index()
+    pb = np.clip(best["_p_or_rule"].to_numpy(dtype=float), 1e-300, 1.0)
+    ok = np.isfinite(best["_p_or_rule"].to_numpy(dtype=float))
+    best["_t"] = np.where(pb < 1e-15, 1.0 / (np.pi * pb), np.tan((0.5 - pb) * np.pi))
+    best["_ok"] = ok
+    agg = best[best["_ok"]].groupby("story_id")["_t"].mean()
+    n_det = best.groupby("story_id")["detector"].size()
+    pc = pd.Series([_cauchy_sf(float(t)) for t in agg.to_numpy()], index=agg.index)
+    pc = pc.reindex(n_det.index).fillna(1.0)
+    story_score = (-np.log10(np.clip(pc, 1e-300, 1.0)) + bonus * (n_det - 1)).round(6)
     df["story_score"] = df["story_id"].map(story_score)
     df["_sev"] = df["severity"].map(SEVERITY_ORDER)
     story_sev = df.groupby("story_id")["_sev"].transform("min")
