@@ -25,10 +25,10 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from detect.data.aliases import (NONNEGATIVE, canonical_indicator, header_unit, norm_key, province_code,
+from detect.data.aliases import (NONNEGATIVE, canonical_indicator, header_unit, province_code,
                                  standard_column)
 from detect.data.panel import PANEL_COLUMNS, Panel
-from detect.data.units import base_unit, factor, norm_unit
+from detect.data.units import base_unit, factor
 from detect.exceptions import InputError
 
 EXCLUSION_COLUMNS: tuple[str, ...] = ("file", "row", "column", "raw_value", "reason")
@@ -567,44 +567,57 @@ def load(paths: str | Path | Iterable[str | Path]) -> LoadResult:
     return _finish(tables, inputs)
 
 
-def _finish(tables: list[tuple[str, pd.DataFrame]], inputs: list[dict]) -> LoadResult:
-    excl = _Excl()
-    recs = []
-    sheet_info = []
-    errors = []
-    for label, raw in tables:
-        raw = raw.fillna("")
-        if len(raw) == 0 or not raw.astype(str).apply(lambda c: c.str.strip() != "").any().any():
-            sheet_info.append({"table": label, "skipped": "empty"})
-            continue
-        try:
-            rec, info = _records(raw, label, excl)
-        except InputError as exc:
-            if len(tables) > 1 and "no recognisable columns" in str(exc):
-                sheet_info.append({"table": label, "skipped": str(exc)})
-                errors.append(str(exc))
-                continue
-            raise
-        if len(rec) == 0 and info["physical_rows"] == 0:
-            sheet_info.append({"table": label, **info, "records": 0})
-            recs.append(rec.assign(source=label))
-            continue
-        sheet_info.append({"table": label, **info, "records": int(len(rec))})
-        recs.append(rec.assign(source=label))
+def table_records(label: str, raw: pd.DataFrame, excl: _Excl, several: bool, sheet_info: list[dict],
+                  errors: list[str]) -> pd.DataFrame | None:
+    """Records of one raw table (a CSV, a sheet), with its information appended to ``sheet_info``.
+
+    An empty table, or (when the file has ``several`` tables) a sheet with no recognisable columns,
+    is skipped and noted; None is returned for it. Shared by the in-memory and Dask loaders.
+    """
+    raw = raw.fillna("")
+    if len(raw) == 0 or not raw.astype(str).apply(lambda c: c.str.strip() != "").any().any():
+        sheet_info.append({"table": label, "skipped": "empty"})
+        return None
+    try:
+        rec, info = _records(raw, label, excl)
+    except InputError as exc:
+        if several and "no recognisable columns" in str(exc):
+            sheet_info.append({"table": label, "skipped": str(exc)})
+            errors.append(str(exc))
+            return None
+        raise
+    sheet_info.append({"table": label, **info, "records": int(len(rec))})
+    return rec.assign(source=label)
+
+
+def assemble(recs: list[pd.DataFrame], excl: _Excl, inputs: list[dict], sheet_info: list[dict],
+             errors: list[str]) -> LoadResult:
+    """Validate the records of every table into one Panel and check the row accounting."""
     if not recs:
         raise InputError(errors[0] if errors else "no data: every input table is empty")
     rec = pd.concat(recs, ignore_index=True)
-    empty_rows = sum(t.get("empty_rows", 0) for t in sheet_info)
-    rows_in = len(rec) + empty_rows
+    rows_in = len(rec) + sum(t.get("empty_rows", 0) for t in sheet_info)
     panel_df = _validate(rec, excl) if len(rec) else Panel.empty().data
     exclusions = excl.frame()
     for info in inputs:
         info["tables"] = [t for t in sheet_info if t["table"].split("#")[0] == info["file"]]
-    result = LoadResult(panel=Panel(panel_df), exclusions=exclusions, inputs=inputs, rows_in=int(rows_in),
-                        rows_used=int(len(panel_df)), rows_excluded=int(len(exclusions)))
+    result = LoadResult(panel=Panel(panel_df), exclusions=exclusions[list(EXCLUSION_COLUMNS)], inputs=inputs,
+                        rows_in=int(rows_in), rows_used=int(len(panel_df)), rows_excluded=int(len(exclusions)))
     if result.rows_in != result.rows_used + result.rows_excluded:  # an internal invariant, never user error
         raise AssertionError(f"row accounting broken: {result.rows_in} in, {result.rows_used} used, "
                              f"{result.rows_excluded} excluded")
     result.panel.meta.update({"rows_in": result.rows_in, "rows_used": result.rows_used,
                               "rows_excluded": result.rows_excluded, "exclusions": exclusions})
     return result
+
+
+def _finish(tables: list[tuple[str, pd.DataFrame]], inputs: list[dict]) -> LoadResult:
+    excl = _Excl()
+    recs: list[pd.DataFrame] = []
+    sheet_info: list[dict] = []
+    errors: list[str] = []
+    for label, raw in tables:
+        rec = table_records(label, raw, excl, len(tables) > 1, sheet_info, errors)
+        if rec is not None:
+            recs.append(rec)
+    return assemble(recs, excl, inputs, sheet_info, errors)

@@ -82,7 +82,6 @@ class Aggregation(Detector):
         n_children = kids.groupby("parent_code").size()
         parent_of = kids.set_index("region_code")["parent_code"]
         names = reg.set_index("region_code")["region_name"]
-        report_p = float(threshold("scoring.report_p", config))
         high = float(threshold("aggregation.high_gap", config))
         medium = float(threshold("aggregation.medium_gap", config))
         min_parents = int(threshold("aggregation.min_parents", config))

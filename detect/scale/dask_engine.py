@@ -506,8 +506,7 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
 
     Paths must be local files readable by the client and the workers (their SHA-256 is recorded).
     """
-    from detect.data.load import EXCLUSION_COLUMNS, LoadResult, _Excl, _raw_tables, _records, _validate, sha256
-    from detect.data.panel import Panel
+    from detect.data.load import _Excl, _raw_tables, assemble, sha256, table_records
 
     dd = _import_dask()
     if isinstance(paths, (str, Path)):
@@ -544,36 +543,10 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
             for sheet, raw in sheets:
                 n_tables += 1
                 lab = f"{p}#{sheet}" if sheet != "" and len(sheets) > 1 else str(p)
-                raw = raw.fillna("")
-                if len(raw) == 0 or not raw.astype(str).apply(lambda s: s.str.strip() != "").any().any():
-                    sheet_info.append({"table": lab, "skipped": "empty"})
-                    continue
-                try:
-                    rec, info = _records(raw, lab, excl)
-                except InputError as exc:
-                    if len(sheets) > 1 and "no recognisable columns" in str(exc):
-                        sheet_info.append({"table": lab, "skipped": str(exc)})
-                        errors.append(str(exc))
-                        continue
-                    raise
-                sheet_info.append({"table": lab, **info, "records": int(len(rec))})
-                recs.append(rec.assign(source=lab))
-        if not recs:
-            raise InputError(errors[0] if errors else "no data: every input table is empty")
-        rec = pd.concat(recs, ignore_index=True)
-        rows_in = len(rec) + sum(t.get("empty_rows", 0) for t in sheet_info)
-        panel_df = _validate(rec, excl) if len(rec) else Panel.empty().data
-        exclusions = excl.frame()
-        for info in inputs:
-            info["tables"] = [t for t in sheet_info if t["table"].split("#")[0] == info["file"]]
-        res = LoadResult(panel=Panel(panel_df), exclusions=exclusions[list(EXCLUSION_COLUMNS)], inputs=inputs,
-                         rows_in=int(rows_in), rows_used=int(len(panel_df)), rows_excluded=int(len(exclusions)))
-        if res.rows_in != res.rows_used + res.rows_excluded:
-            raise AssertionError(f"row accounting broken: {res.rows_in} in, {res.rows_used} used, "
-                                 f"{res.rows_excluded} excluded")
-        res.panel.meta.update({"rows_in": res.rows_in, "rows_used": res.rows_used,
-                               "rows_excluded": res.rows_excluded, "exclusions": exclusions})
-        return res
+                rec = table_records(lab, raw, excl, len(sheets) > 1, sheet_info, errors)
+                if rec is not None:
+                    recs.append(rec)
+        return assemble(recs, excl, inputs, sheet_info, errors)
 
     if client is not None:
         return body(client)
