@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from typing import Sequence
 
 from detect import __version__
@@ -47,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not debug:  # numerical warnings (all-NaN slices of gappy series) are handled; keep stderr for messages
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

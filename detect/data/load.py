@@ -451,6 +451,7 @@ def _validate(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
     # value
     value, clean, missing, bad = parse_values(rec["value_raw"])
     drop(bad, rec["column"], rec["value_raw"], "value is not a number")
+    drop(np.isinf(value), rec["column"], rec["value_raw"], "value is out of range (not a finite number)")
     # units
     fac = pd.Series(1.0, index=rec.index)
     vr = rec["value_raw"].astype(str).astype("string[pyarrow]").str.strip()

@@ -219,3 +219,11 @@ def test_several_files_accounted(tmp_path):
     _accounting_holds(res)
     assert res.rows_in == 3 and res.rows_excluded == 2      # the 2014 conflict across files
     assert set(res.exclusions["file"]) == {str(a), str(b)}
+
+
+def test_infinite_value_excluded(tmp_path):
+    p = _write(tmp_path, "inf.csv", LONG_HEADER + "010000,A,,gdp,2014,1e400,\n010000,A,,gdp,2015,5,\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.exclusions["reason"].iat[0] == "value is out of range (not a finite number)"
+    assert res.panel.data["region_code"].tolist() == ["010000"]          # leading zero kept
