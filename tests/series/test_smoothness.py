@@ -7,7 +7,8 @@ import pytest
 from scipy import stats
 
 from detect.config import load_config
-from detect.series.smoothness import Smoothness, heaping, wilson_hilferty, window_scan
+from detect.series.smoothness import (Smoothness, detrended_variance, effective_df, heaping, low_variance_p,
+                                      wilson_hilferty, window_scan)
 from series_panels import panel_from_matrix, random_walk_levels
 
 CFG = load_config()
@@ -26,6 +27,38 @@ def test_wilson_hilferty_matches_chi_square_cdf():
         q = stats.chi2.ppf([0.01, 0.05, 0.5, 0.95], nu)
         approx = stats.norm.cdf(wilson_hilferty(q / nu, np.full(4, float(nu))))
         assert np.allclose(approx, [0.01, 0.05, 0.5, 0.95], atol=0.005)
+
+
+def test_effective_df_recovers_chi_square_and_never_exceeds_nu():
+    rng = np.random.default_rng(3)
+    for nu in (4.0, 8.0, 16.0):
+        lv = np.log(rng.chisquare(nu, 20000))
+        iqr = np.subtract(*np.percentile(lv, [75, 25]))
+        assert effective_df(iqr, 100.0) == pytest.approx(nu, rel=0.08)
+        assert effective_df(iqr, nu / 2) == nu / 2        # capped at the nominal degrees of freedom
+    assert effective_df(float("nan"), 8.0) == 8.0
+
+
+def _ar_panels(rng, rho, n_panels=150, R=100, n=10):
+    e = rng.standard_normal((n_panels * R, n + 20))
+    x = np.zeros_like(e)
+    for t in range(1, n + 20):
+        x[:, t] = rho * x[:, t - 1] + e[:, t]
+    return x[:, 20:].reshape(n_panels, R, n)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_low_variance_p_is_valid_with_serial_correlation(rho):
+    # honest growth with AR(1) errors (rho = 0.5 is the sample generator's): the share of p below
+    # 1 % and 5 % must not exceed the nominal level (binomial slack of 3 s.e. on 15,000 p-values)
+    ps = []
+    for x in _ar_panels(np.random.default_rng(5 + int(rho * 10)), rho):
+        s2, nu = detrended_variance(x, 10)
+        ps.append(low_variance_p(s2, nu, np.zeros(len(x)).astype(str), 8)["p"])
+    p = np.concatenate(ps)
+    for a in (0.01, 0.05):
+        assert (p < a).mean() <= a + 3 * np.sqrt(a * (1 - a) / len(p))
+    assert (p < 0.05).mean() >= 0.025        # and not uselessly conservative
 
 
 def test_smoothed_growth_is_found():
