@@ -33,6 +33,7 @@ _N_E = _E_HI - _E_LO + 1
 _T = np.array([float(10 ** j) for j in range(23)])   # exact doubles 10^0 .. 10^22
 _NJ = 23
 _DISCARD = _NJ * 90 + 100                       # joint-index bin for values counted elsewhere
+_TINY = 5e-324                                  # the smallest positive double: "no minimum"
 
 
 def _count_part(x: np.ndarray, k: int, lo: float, sign: str) -> tuple[np.ndarray, np.ndarray, int]:
@@ -57,8 +58,11 @@ def _count_part(x: np.ndarray, k: int, lo: float, sign: str) -> tuple[np.ndarray
         xb = x[s:s + _BLOCK]
         n = len(xb)
         ab, fb, jb, lb, kk = a[:n], f[:n], jj[:n], ll[:n], kb[:n]
-        # which values are tested: finite, non-zero, right sign, at least lo in absolute value
-        if sign == "positive" and xb.min() >= lo and xb.max() < np.inf:
+        # which values are tested: finite, non-zero, right sign, at least lo in absolute value.
+        # Positive sign without a minimum (or a block whose minimum passes it): no pre-check; NaN,
+        # inf, zero and negatives all fail the significand range check below and are sorted there.
+        deferred = sign == "positive" and (lo == _TINY or xb.min() >= lo)
+        if deferred:
             src, nk, some_out = xb, n, False
         else:
             np.abs(xb, out=ab)
@@ -87,10 +91,16 @@ def _count_part(x: np.ndarray, k: int, lo: float, sign: str) -> tuple[np.ndarray
         fixed = False
         if not (fb.min() > 1e14 and fb.max() < 1e15) or some_out:
             fixed = True
-            bad = (fb <= 1e14) | (fb >= 1e15)
+            bad = ~((fb > 1e14) & (fb < 1e15))              # NaN included
             if some_out:
                 bad &= kk
             idx = np.flatnonzero(bad)
+            if len(idx) and deferred:
+                jb[idx] = -1000
+                xv = xb[idx]
+                ok = (xv >= lo) & (xv < np.inf)           # False for NaN, inf, zero and negatives
+                kept -= int(len(idx) - np.count_nonzero(ok))
+                idx = idx[ok]
             if len(idx):
                 nn, ee = _significand(np.abs(xb[idx]))
                 lead = np.floor(nn / div).astype(np.intp)
@@ -156,7 +166,7 @@ def count_leading_float(x: np.ndarray, k: int, min_value: float | None, sign: st
     kept : number of values counted
     """
     x = np.ascontiguousarray(x, dtype=np.float64)
-    lo = float(min_value) if min_value is not None and min_value > 0 else 5e-324
+    lo = float(min_value) if min_value is not None and min_value > 0 else _TINY
     workers = workers or min(os.cpu_count() or 1, 8)
     parts = max(1, min(workers, len(x) // (8 * _BLOCK)))
     bounds = np.linspace(0, len(x), parts + 1).astype(int)
