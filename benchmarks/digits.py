@@ -88,6 +88,20 @@ print(json.dumps({"n": dc.n, "mad": mad, "seconds": secs,
 """
 
 
+GROUP_SCRIPT = r"""
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[2])
+from detect.digits.io import count_file
+from detect.digits.result import BenfordResult
+t = time.perf_counter()
+groups = count_file(sys.argv[1], "amount", "first-two", group_by="vendor")
+n_app = sum(BenfordResult(dc).applicable for dc in groups.values())
+secs = time.perf_counter() - t
+print(json.dumps({"groups": len(groups), "n": sum(dc.n for dc in groups.values()), "applicable": n_app,
+                  "seconds": secs, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+
+
 def amounts(n: int, seed: int = SEED) -> np.ndarray:
     """Seeded log-uniform amounts on [10, 10^6) rounded to cents."""
     return np.round(10 ** np.random.default_rng(seed).uniform(1, 6, n), 2)
@@ -159,6 +173,22 @@ def memory_test(n: int, work: Path) -> dict:
     return res
 
 
+def group_memory_test(n: int, n_groups: int, work: Path) -> dict:
+    """Peak memory of ``count_file(..., group_by=...)`` over ``n_groups`` vendors in a fresh process."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = work / "ledger.parquet"
+    rng = np.random.default_rng(SEED + 1)
+    vendor = np.char.add("V", rng.integers(0, n_groups, n).astype(str))
+    pq.write_table(pa.table({"vendor": vendor, "amount": amounts(n)}), path, row_group_size=1_000_000)
+    out = subprocess.run([sys.executable, "-c", GROUP_SCRIPT, str(path), str(REPO)], check=True,
+                         capture_output=True, text=True)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    path.unlink()
+    return res
+
+
 def section(fig: dict, args: argparse.Namespace) -> str:
     o = fig["ours"]
     lines = [
@@ -209,6 +239,13 @@ def section(fig: dict, args: argparse.Namespace) -> str:
                   f"10^6) counted by `detect.digits.io.count_file` in {m['seconds']:.1f} s; peak resident memory "
                   f"**{m['peak_rss_bytes'] / 2 ** 30:.2f} GiB** (goal < 2 GB: "
                   f"{'met' if m['peak_rss_bytes'] < 2e9 else 'not met'}); MAD {m['mad']:.10f}."]
+    g = fig.get("group_memory")
+    if g:
+        lines += ["", f"Many groups (`--group-by`): {g['n']:,} amounts over {g['groups']:,} vendors from Parquet, "
+                  f"counted per vendor and each vendor's statistics computed ({g['applicable']:,} applicable) in "
+                  f"{g['seconds']:.1f} s; peak resident memory **{g['peak_rss_bytes'] / 2 ** 30:.2f} GiB** "
+                  "(each group keeps a sparse magnitude histogram; with the dense 9,000-bin one the same run "
+                  "needed about 1.9 GB)."]
     return "\n".join(lines) + "\n"
 
 
@@ -230,6 +267,8 @@ def main(argv=None) -> int:
     ap.add_argument("--memory-n", type=int, default=10 ** 8, help="amounts for the memory test (default 10^8)")
     ap.add_argument("--skip-peers", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--group-n", type=int, default=5 * 10 ** 6, help="amounts for the many-groups test")
+    ap.add_argument("--groups", type=int, default=26_000, help="vendors in the many-groups test")
     ap.add_argument("--venv", type=Path, help="reuse this virtual environment for the peers (kept)")
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch docs/benchmarks.md")
     args = ap.parse_args(argv)
@@ -249,6 +288,8 @@ def main(argv=None) -> int:
         if not args.skip_memory:
             fig["memory"] = memory_test(args.memory_n, work)
             print(json.dumps({"memory": fig["memory"]}), flush=True)
+            fig["group_memory"] = group_memory_test(args.group_n, args.groups, work)
+            print(json.dumps({"group_memory": fig["group_memory"]}), flush=True)
         text = section(fig, args)
         print(text)
         if not args.no_write:

@@ -40,7 +40,11 @@ class DigitCounts:
     n_sign : left out by the sign rule (negatives by default)
     n_below_min : below ``min_value`` in absolute value
     n_short : too few significant digits for a last-digit test
-    magnitude_hist : int64 array (exponent x first-two digits) of the kept values
+    mag_bins, mag_counts : int64 arrays
+        Sparse histogram of the kept values by (exponent, first-two digits): the non-zero bins
+        (sorted) and their counts. Dense, a histogram has 9,000 bins (72 kB); sparse, 26,000
+        groups of a ``--group-by`` fit in a few MB instead of 1.9 GB. ``magnitude_hist`` gives
+        the dense array.
     """
 
     test: str
@@ -51,11 +55,25 @@ class DigitCounts:
     n_sign: int = 0
     n_below_min: int = 0
     n_short: int = 0
-    magnitude_hist: np.ndarray = field(default_factory=lambda: np.zeros(_N_E * 90, np.int64))
+    mag_bins: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    mag_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @classmethod
     def empty(cls, test: str) -> "DigitCounts":
         return cls(test, np.zeros(len(digit_groups(test)), np.int64))
+
+    @staticmethod
+    def sparse(hist: np.ndarray) -> dict[str, np.ndarray]:
+        """``{"mag_bins": ..., "mag_counts": ...}`` of a dense magnitude histogram (constructor keywords)."""
+        nz = np.flatnonzero(hist)
+        return {"mag_bins": nz.astype(np.int64), "mag_counts": np.asarray(hist)[nz].astype(np.int64)}
+
+    @property
+    def magnitude_hist(self) -> np.ndarray:
+        """Dense magnitude histogram (exponent x first-two digits, 9,000 bins)."""
+        h = np.zeros(_N_E * 90, np.int64)
+        h[self.mag_bins] = self.mag_counts
+        return h
 
     @property
     def n(self) -> int:
@@ -65,10 +83,15 @@ class DigitCounts:
     def __add__(self, other: "DigitCounts") -> "DigitCounts":
         if other.test != self.test:
             raise ValueError(f"cannot add counts of test {other.test!r} to {self.test!r}")
+        bins = np.concatenate([self.mag_bins, other.mag_bins])
+        cnts = np.concatenate([self.mag_counts, other.mag_counts])
+        ub, inv = np.unique(bins, return_inverse=True)
+        sums = np.zeros(len(ub), np.int64)
+        np.add.at(sums, inv.ravel(), cnts)                  # integer: exact
         return DigitCounts(self.test, self.counts + other.counts, self.n_in + other.n_in,
                            self.n_invalid + other.n_invalid, self.n_zero + other.n_zero,
                            self.n_sign + other.n_sign, self.n_below_min + other.n_below_min,
-                           self.n_short + other.n_short, self.magnitude_hist + other.magnitude_hist)
+                           self.n_short + other.n_short, ub.astype(np.int64), sums)
 
     def orders_of_magnitude(self) -> float:
         """``log10(P99 / P1)`` of the tested magnitudes, read from the histogram (±0.05)."""
@@ -159,8 +182,9 @@ def _tally(test: str, code: np.ndarray, reason: np.ndarray, mbin: np.ndarray) ->
     keep = code >= 0
     counts = np.bincount(code[keep], minlength=k).astype(np.int64)
     r = np.bincount(reason, minlength=len(_REASONS))
-    hist = np.bincount(mbin[keep], minlength=_N_E * 90).astype(np.int64)
-    return DigitCounts(test, counts, len(code), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), hist)
+    hist = np.bincount(mbin[keep], minlength=_N_E * 90)
+    return DigitCounts(test, counts, len(code), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]),
+                       **DigitCounts.sparse(hist))
 
 
 def _float_array(values) -> np.ndarray | None:
@@ -186,7 +210,7 @@ def count_leading_fast(x: np.ndarray, test: str, *, min_value: float | None = No
         raise ValueError(f"sign must be one of {', '.join(SIGNS)}; got {sign!r}")
     k = {"first": 1, "first-two": 2, "first-three": 3}[test]
     counts, hist, kept = count_leading_float(x, k, min_value, sign, workers=workers)
-    dc = DigitCounts(test, counts, len(x), magnitude_hist=hist)
+    dc = DigitCounts(test, counts, len(x), **DigitCounts.sparse(hist))
     if kept < len(x):
         finite = np.isfinite(x)
         dc.n_invalid = int(len(x) - finite.sum())

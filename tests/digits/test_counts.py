@@ -52,3 +52,17 @@ def test_orders_of_magnitude():
     x = 10 ** np.random.default_rng(4).uniform(1, 5, 50_000)
     dc = count_digits(x, "first")[1]
     assert dc.orders_of_magnitude() == pytest.approx(np.log10(np.quantile(x, 0.99) / np.quantile(x, 0.01)), abs=0.06)
+
+
+def test_sparse_magnitude_histogram_adds_like_the_dense_one():
+    rng = np.random.default_rng(4)
+    a = np.round(10 ** rng.uniform(0, 3, 500), 2)       # overlapping and disjoint magnitudes
+    b = np.round(10 ** rng.uniform(2, 7, 800), 2)
+    da, db = count_digits(a, "first-two")[1], count_digits(b, "first-two")[1]
+    total = da + db
+    np.testing.assert_array_equal(total.magnitude_hist, da.magnitude_hist + db.magnitude_hist)
+    assert np.all(np.diff(total.mag_bins) > 0) and total.mag_counts.sum() == total.n == 1300
+    assert total.orders_of_magnitude() == count_digits(np.concatenate([a, b]), "first-two")[1].orders_of_magnitude()
+    # a small group keeps only its non-zero bins, not the 9,000 of a dense histogram
+    small = count_digits(a[:20], "first-two")[1]
+    assert len(small.mag_bins) <= 20 and len(DigitCounts.empty("first-two").mag_bins) == 0
