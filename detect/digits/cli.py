@@ -34,6 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="leave out values below X in absolute value (Nigrini: 10 for first-two digits)")
     p.add_argument("--sign", choices=("positive", "negative", "absolute"), default="positive",
                    help="values tested (default: positive; negatives counted and left out)")
+    p.add_argument("--sheet", metavar="NAME",
+                   help="Excel: read this sheet only (default: every sheet that has the column; the others are "
+                        "named on stderr)")
     p.add_argument("--group-by", metavar="COL", help="one result per value of COL, ranked by excess MAD")
     p.add_argument("--format", choices=_FORMATS, default="table", help="output format (default: table)")
     p.add_argument("--extraction", choices=("exact", "r-float"), default="exact",
@@ -56,6 +59,8 @@ def _check(args: argparse.Namespace) -> None:
 
     if args.extraction == "r-float" and args.test not in BENFORD_TESTS:
         raise UsageError(f"--extraction r-float reads leading digits only; not valid with --test {args.test}")
+    if getattr(args, "sheet", None) is not None and getattr(args, "engine", "memory") != "memory":
+        raise UsageError("--sheet works with --engine memory (Excel is read whole in any case)")
     if args.min_value is not None and not np.isfinite(args.min_value):
         raise UsageError("--min-value must be a finite number")
 
@@ -87,8 +92,12 @@ def cmd_benford(args: argparse.Namespace) -> int:
         from detect.scale import engine_counts
         counts = engine_counts(args, min_sig)
     else:
+        notes: list[str] = []
         counts = count_file(args.path, args.column, args.test, min_value=args.min_value, sign=args.sign,
-                            group_by=args.group_by, extraction=args.extraction, min_sig=min_sig)
+                            group_by=args.group_by, extraction=args.extraction, min_sig=min_sig,
+                            sheet=args.sheet, notes=notes)
+        for line in notes:
+            print(f"note: {line}", file=sys.stderr)
     _check_counts(args, counts)
     out = sys.stdout
     if args.group_by is None:

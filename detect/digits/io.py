@@ -8,8 +8,8 @@ file holds binary numbers), :func:`count_file` turns each chunk into
 statistics are computed once from the total by :class:`detect.digits.result.BenfordResult`.
 
 Formats: CSV (also ``.tsv``, ``.txt``, gzip/zip/bz2/xz compressed; UTF-8 with a GB18030 fallback)
-read with pandas in chunks of ``chunk_rows``; Excel ``.xlsx`` / ``.xls`` (first sheet, read whole:
-Excel caps a sheet at about a million rows); Parquet streamed by row group / record batch with
+read with pandas in chunks of ``chunk_rows``; Excel ``.xlsx`` (one named sheet, or every sheet that
+has the column; read whole: Excel caps a sheet at about a million rows); Parquet streamed by row group / record batch with
 pyarrow (decimal columns are read as text, exactly).
 """
 
@@ -75,14 +75,51 @@ def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.Dat
         raise InputError(f"{path.name}: cannot read as CSV: {exc}") from None
 
 
-def _excel_chunks(path: Path, cols: list[str]) -> Iterator[pd.DataFrame]:
+def _excel_chunks(path: Path, cols: list[str], sheet: str | None = None,
+                  notes: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    """The columns ``cols`` of one sheet (``sheet``) or of every sheet that has them all.
+
+    Sheets without the columns are skipped, each with a line in ``notes``; when no sheet has
+    them the error lists every sheet's columns.
+    """
     try:
-        df = pd.read_excel(path, dtype=str, keep_default_na=False)
+        book = pd.read_excel(path, sheet_name=sheet if sheet is not None else None, dtype=str,
+                             keep_default_na=False)
+    except ValueError as exc:
+        if sheet is not None and "not found" in str(exc).lower():
+            names = _sheet_names(path)
+            raise InputError(f"{path.name}: no sheet {sheet!r}; sheets are: {', '.join(map(repr, names))}") from None
+        raise InputError(f"{path.name}: cannot read as Excel: {exc}") from None
     except Exception as exc:  # openpyxl/xlrd raise many types for a broken file
         raise InputError(f"{path.name}: cannot read as Excel: {exc}") from None
-    df.columns = [str(c) for c in df.columns]
-    _check_columns(path, list(df.columns), cols)
-    yield df[cols]
+    if sheet is not None:
+        book = {sheet: book}
+    found, skipped = [], []
+    for name, df in book.items():
+        df.columns = [str(c) for c in df.columns]
+        if all(c in df.columns for c in cols):
+            found.append((name, df))
+        else:
+            skipped.append((name, list(df.columns)))
+    if not found:
+        if len(skipped) == 1:
+            _check_columns(path, skipped[0][1], cols)
+        listing = "; ".join(f"{n!r}: {', '.join(map(str, c[:12]))}{' …' if len(c) > 12 else ''}" for n, c in skipped)
+        raise InputError(f"{path.name}: no sheet has column(s) {', '.join(map(repr, cols))}; {listing}")
+    if notes is not None:
+        for name, have in skipped:
+            notes.append(f"{path.name}: sheet {name!r} skipped (no column {', '.join(repr(c) for c in cols if c not in have)})")
+        if len(found) > 1:
+            notes.append(f"{path.name}: {len(found)} sheets read: {', '.join(repr(n) for n, _ in found)}")
+    for _, df in found:
+        yield df[cols]
+
+
+def _sheet_names(path: Path) -> list[str]:
+    try:
+        return [str(n) for n in pd.ExcelFile(path).sheet_names]
+    except Exception:  # noqa: BLE001 - only for an error message
+        return []
 
 
 def _parquet_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -107,8 +144,12 @@ def _parquet_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd
 
 
 def iter_column(path: str | Path, column: str, group_by: str | None = None,
-                chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+                chunk_rows: int = CHUNK_ROWS, sheet: str | None = None,
+                notes: list[str] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """Yield ``(values, groups)`` chunks of one column (and a grouping column) of a file.
+
+    Excel: the sheet ``sheet``, or every sheet that has the column(s) (the others are named in
+    ``notes``). ``sheet`` is refused for other formats.
 
     Raises
     ------
@@ -121,10 +162,12 @@ def iter_column(path: str | Path, column: str, group_by: str | None = None,
         raise InputError(f"input file not found: {p}")
     fmt = file_format(p)
     cols = [column] + ([group_by] if group_by and group_by != column else [])
+    if sheet is not None and fmt != "excel":
+        raise InputError(f"{p.name}: --sheet applies to Excel files only")
     if fmt == "csv":
         chunks = _csv_chunks(p, cols, chunk_rows)
     elif fmt == "excel":
-        chunks = _excel_chunks(p, cols)
+        chunks = _excel_chunks(p, cols, sheet, notes)
     else:
         chunks = _parquet_chunks(p, cols, chunk_rows)
     for df in chunks:
@@ -136,19 +179,22 @@ def iter_column(path: str | Path, column: str, group_by: str | None = None,
 
 def count_file(path: str | Path, column: str, test: str, *, min_value: float | None = None,
                sign: Sign = "positive", group_by: str | None = None, extraction: str = "exact",
-               min_sig: int = 0, chunk_rows: int = CHUNK_ROWS) -> DigitCounts | dict[str, DigitCounts]:
+               min_sig: int = 0, chunk_rows: int = CHUNK_ROWS, sheet: str | None = None,
+               notes: list[str] | None = None) -> DigitCounts | dict[str, DigitCounts]:
     """Digit counts of a file's column, chunk by chunk (memory bounded by the chunk size).
+
+    ``sheet`` and ``notes``: see :func:`iter_column`.
 
     Returns the total :class:`DigitCounts`, or ``{group: DigitCounts}`` with ``group_by``.
     """
     kw = dict(min_value=min_value, sign=sign, extraction=extraction, min_sig=min_sig)
     if group_by is None:
         total = DigitCounts.empty(test)
-        for vals, _ in iter_column(path, column, None, chunk_rows):
+        for vals, _ in iter_column(path, column, None, chunk_rows, sheet, notes):
             total = total + count_digits(vals, test, **kw)[1]
         return total
     groups: dict[str, DigitCounts] = {}
-    for vals, g in iter_column(path, column, group_by, chunk_rows):
+    for vals, g in iter_column(path, column, group_by, chunk_rows, sheet, notes):
         for lab, dc in count_digits_by_group(vals, g, test, **kw).items():
             groups[lab] = groups[lab] + dc if lab in groups else dc
     return groups

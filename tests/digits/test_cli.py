@@ -88,3 +88,21 @@ def test_column_without_numbers_is_bad_input(tmp_path, capsys):
     e.write_text("amount\n")
     assert main(["benford", str(e), "--column", "amount"]) == 2
     assert "no rows" in capsys.readouterr().err
+
+
+def test_excel_sheets(tmp_path, capsys):
+    rng = np.random.default_rng(10)
+    path = tmp_path / "ledger.xlsx"
+    with pd.ExcelWriter(path) as w:
+        pd.DataFrame({"title": ["2023 年度支出明细"]}).to_excel(w, sheet_name="封面", index=False)
+        pd.DataFrame({"金额": np.round(10 ** rng.uniform(1, 5, 400), 2)}).to_excel(w, sheet_name="一月", index=False)
+        pd.DataFrame({"金额": np.round(10 ** rng.uniform(1, 5, 250), 2)}).to_excel(w, sheet_name="二月", index=False)
+    assert main(["benford", str(path), "--column", "金额", "--test", "first", "--format", "json"]) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["n"] == 650 and "'封面' skipped" in cap.err
+    assert main(["benford", str(path), "--column", "金额", "--test", "first", "--format", "json",
+                 "--sheet", "二月"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 250
+    assert main(["benford", str(path), "--column", "金额", "--sheet", "三月"]) == 2
+    assert "no sheet '三月'" in capsys.readouterr().err
+    assert main(["benford", str(path), "--column", "金额", "--sheet", "二月", "--engine", "stream"]) == 2

@@ -57,6 +57,25 @@ def test_excel(tmp_path, amounts):
     assert count_file(path, "amt", "first").n == 300
 
 
+def test_excel_every_sheet_with_the_column_or_one_named_sheet(tmp_path, amounts):
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as w:
+        pd.DataFrame({"amt": amounts[:300]}).to_excel(w, sheet_name="2021", index=False)
+        pd.DataFrame({"note": ["cover"]}).to_excel(w, sheet_name="说明", index=False)
+        pd.DataFrame({"amt": amounts[300:500]}).to_excel(w, sheet_name="2022", index=False)
+    notes: list[str] = []
+    assert count_file(path, "amt", "first", notes=notes).n == 500
+    assert any("'说明' skipped" in n for n in notes) and any("2 sheets read" in n for n in notes)
+    assert count_file(path, "amt", "first", sheet="2022").n == 200
+    with pytest.raises(InputError, match="no sheet 'x'; sheets are: '2021', '说明', '2022'"):
+        count_file(path, "amt", "first", sheet="x")
+    with pytest.raises(InputError, match="no sheet has column"):
+        count_file(path, "missing", "first")
+    with pytest.raises(InputError, match="Excel files only"):
+        count_file(tmp_path / "a.csv" if (tmp_path / "a.csv").write_text("amt\n1\n") else None, "amt", "first",
+                   sheet="2021")
+
+
 def test_parquet_memory_is_bounded_by_the_chunk(tmp_path):
     """2 million amounts (16 MB of floats) counted in 100k-row batches: peak allocation stays far
     below the data size (benchmarks/digits.py measures 10^8 amounts)."""
