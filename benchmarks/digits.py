@@ -94,7 +94,7 @@ sys.path.insert(0, sys.argv[2])
 from detect.digits.io import count_file
 from detect.digits.result import BenfordResult
 t = time.perf_counter()
-groups = count_file(sys.argv[1], "amount", "first-two", group_by="vendor")
+groups = count_file(sys.argv[1], "amount", "first", group_by="vendor")
 n_app = sum(BenfordResult(dc).applicable for dc in groups.values())
 secs = time.perf_counter() - t
 print(json.dumps({"groups": len(groups), "n": sum(dc.n for dc in groups.values()), "applicable": n_app,
@@ -241,11 +241,11 @@ def section(fig: dict, args: argparse.Namespace) -> str:
                   f"{'met' if m['peak_rss_bytes'] < 2e9 else 'not met'}); MAD {m['mad']:.10f}."]
     g = fig.get("group_memory")
     if g:
-        lines += ["", f"Many groups (`--group-by`): {g['n']:,} amounts over {g['groups']:,} vendors from Parquet, "
+        lines += ["", f"Many groups (`--group-by`, first-digit test): {g['n']:,} amounts over {g['groups']:,} vendors from Parquet, "
                   f"counted per vendor and each vendor's statistics computed ({g['applicable']:,} applicable) in "
                   f"{g['seconds']:.1f} s; peak resident memory **{g['peak_rss_bytes'] / 2 ** 30:.2f} GiB** "
                   "(each group keeps a sparse magnitude histogram; with the dense 9,000-bin one the same run "
-                  "needed about 1.9 GB)."]
+                  "needed 4.4 GiB, measured at commit 1318f5b)."]
     return "\n".join(lines) + "\n"
 
 
