@@ -57,7 +57,7 @@ def _jsonable(obj: Any) -> Any:
         return int(obj)
     if isinstance(obj, (np.floating, float)):
         f = float(obj)
-        return None if not math.isfinite(f) else round(f, 10)
+        return None if not math.isfinite(f) else significant(f)
     if isinstance(obj, (np.bool_,)):
         return bool(obj)
     return obj
@@ -205,11 +205,19 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def significant(f: float, digits: int = 10) -> float:
+    """``f`` rounded to ``digits`` significant digits (not decimal places: a p-value of 2e-27 stays 2e-27).
+
+    The written text is the shortest repr of that float, so two runs write the same bytes.
+    """
+    return float(f"{f:.{digits}g}")
+
+
 def _fmt(v: Any) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     if isinstance(v, (float, np.floating)):
-        return repr(round(float(v), 10))
+        return repr(significant(float(v)))
     return str(v)
 
 

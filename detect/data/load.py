@@ -41,7 +41,9 @@ MISSING_TOKENS: frozenset[str] = frozenset({
 
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _YEAR = re.compile(r"^(\d{4})(?:\.0+)?\s*年?(?:度)?$")
-_QUARTER = re.compile(r"^(\d{4})\s*(?:年)?\s*[-/ ]?\s*(?:q|第)?\s*([1-4一二三四])\s*(?:季度|季)?$", re.I)
+# a quarter needs its marker (Q / 第 before, or 季 / 季度 after): "2015-3" and "2015/3" are March
+_QUARTER = re.compile(r"^(\d{4})\s*(?:年)?\s*[-/ ]?\s*(?:(?:q|第)\s*([1-4一二三四])\s*(?:季度|季)?|([1-4一二三四])\s*(?:季度|季))$",
+                      re.I)
 _MONTH = re.compile(r"^(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:月)?(?:[-/.]\d{1,2}(?:\s.*)?)?$")
 _CN_Q = {"一": "1", "二": "2", "三": "3", "四": "4"}
 MIN_YEAR, MAX_YEAR = 1949, 2100
@@ -281,6 +283,7 @@ def parse_periods(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     period[ok] = m.loc[ok, 0]
     freq[ok] = "A"
     q = s.str.extract(_QUARTER)
+    q[1] = q[1].fillna(q[2])
     okq = q[0].notna() & ~ok
     if okq.any():
         period[okq] = q.loc[okq, 0].astype(str) + "Q" + q.loc[okq, 1].map(lambda x: _CN_Q.get(x, x)).astype(str)

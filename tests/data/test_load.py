@@ -130,6 +130,15 @@ def test_period_formats():
     assert freq.tolist() == ["A", "Q", "M", "A", "Q", "M", "", ""]
 
 
+def test_a_quarter_needs_its_marker():
+    # "2015-3" and "2015/3" are March (as statistical yearbooks write months), not the third quarter;
+    # "20153" is neither and is excluded with a reason rather than guessed
+    raw = ["2015-3", "2015/3", "2015 Q3", "2015-q4", "2015年3季度", "2015第2季", "20153"]
+    per, _, freq = parse_periods(pd.Series(raw))
+    assert per.tolist() == ["2015-03", "2015-03", "2015Q3", "2015Q4", "2015Q3", "2015Q2", ""]
+    assert freq.tolist() == ["M", "M", "Q", "Q", "Q", "Q", ""]
+
+
 def test_binary_garbage(tmp_path):
     p = tmp_path / "g.csv"
     p.write_bytes(bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)))
