@@ -63,10 +63,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("id", metavar="ID")
     q.add_argument("status", metavar="STATUS")
     q.add_argument("--by", required=True, metavar="NAME", help="who makes the change")
-    q.add_argument("--note", default="", metavar="TEXT", help="kept in the audit trail; required to reopen")
-    q.add_argument("--reason", default="", metavar="TEXT", help="why it is dismissed (required for dismissed)")
+    q.add_argument("--note", default="", metavar="TEXT",
+                   help="kept in the audit trail; required to reopen; for dismissed / rectified it serves as "
+                        "the reason / evidence when --reason / --evidence is not given")
+    q.add_argument("--reason", default="", metavar="TEXT",
+                   help="why it is dismissed (dismissed needs --reason or --note)")
     q.add_argument("--evidence", default="", metavar="TEXT",
-                   help="what shows the rectification (required for rectified)")
+                   help="what shows the rectification (rectified needs --evidence or --note)")
     q.add_argument("--due", metavar="YYYY-MM-DD", help="rectification deadline (for rectification_due)")
     q.add_argument("--from", dest="expect", metavar="STATUS",
                    help="refuse unless the finding is still in this status (optimistic check)")
@@ -188,10 +191,28 @@ def _login() -> str:
         raise InputError("say who makes the assignment (--by NAME)") from None
 
 
+def status_texts(status: str, note: str, reason: str, evidence: str) -> tuple[str, str, str]:
+    """``(note, reason, evidence)`` for ``detect review status``: the note stands in for what is missing.
+
+    Issue 8's syntax is ``detect review status ID STATUS --by NAME [--note TEXT]``: without
+    ``--reason`` a dismissal takes the note as its reason, and without ``--evidence`` a rectification
+    takes the note as its evidence. The note is then not repeated, so the audit trail reads exactly
+    as with ``--reason`` / ``--evidence`` (the worklist import does the same).
+    """
+    note, reason, evidence = (x.strip() for x in (note or "", reason or "", evidence or ""))
+    target = (status or "").strip()
+    if target == "dismissed" and not reason:
+        reason, note = note, ""
+    elif target == "rectified" and not evidence:
+        evidence, note = note, ""
+    return note, reason, evidence
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    note, reason, evidence = status_texts(args.status, args.note, args.reason, args.evidence)
     with _reg(args) as reg:
-        _echo(reg.set_status(args.id, args.status, by=args.by, note=args.note, reason=args.reason,
-                             evidence=args.evidence, due=args.due, expected_status=args.expect))
+        _echo(reg.set_status(args.id, args.status, by=args.by, note=note, reason=reason,
+                             evidence=evidence, due=args.due, expected_status=args.expect))
     return 0
 
 

@@ -608,12 +608,12 @@ class Register:
                 raise TransitionError(f"{old} -> {status} needs a rectification deadline (--due YYYY-MM-DD)")
             if needs == "reason":
                 if not reason:
-                    raise TransitionError(f"dismissing {fid} needs a reason (--reason TEXT)")
+                    raise TransitionError(f"dismissing {fid} needs a reason (--reason TEXT or --note TEXT)")
                 changes["dismiss_reason"] = reason
             if needs == "evidence":
                 if not evidence:
                     raise TransitionError(f"{old} -> {status} needs an evidence note saying what shows the "
-                                          f"rectification (--evidence TEXT)")
+                                          f"rectification (--evidence TEXT or --note TEXT)")
                 changes["evidence_note"] = evidence
             if needs == "note" and not note:
                 raise TransitionError(f"reopening {fid} ({old} -> {status}) needs a note saying why (--note TEXT)")

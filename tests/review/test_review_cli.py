@@ -187,3 +187,74 @@ def test_register_bug_does_not_lose_the_run(tmp_path, capsys, monkeypatch, no_pd
                  "--db", str(tmp_path / "r.sqlite")]) == 0
     assert (out / "findings.csv").exists()
     assert "internal error ZeroDivisionError: simulated bug" in capsys.readouterr().err
+
+
+# --- issue 8 syntax: `detect review status ID STATUS --by NAME [--note TEXT]` ---------------------
+
+def _to_under_review(db, fid):
+    assert main(["review", "assign", fid, "--to", "Li", "--due", "2026-01-31", "--by", "Chief", "--db", db]) == 0
+    assert main(["review", "status", fid, "under_review", "--by", "Li", "--db", db]) == 0
+
+
+def _last_status_change(db, fid):
+    h = Register(db).history(fid)
+    return h[h["action"] == "status"].iloc[-1]
+
+
+@pytest.mark.parametrize("target, flag, column", [("dismissed", "--reason", "dismiss_reason"),
+                                                  ("rectified", "--evidence", "evidence_note")])
+def test_note_serves_as_reason_or_evidence(db, capsys, target, flag, column):
+    """--note alone gives the reason / evidence, recorded exactly as --reason / --evidence would be."""
+    for fid in (FA, FB):
+        _to_under_review(db, fid)
+        if target == "rectified":
+            assert main(["review", "status", fid, "confirmed", "--by", "Li", "--db", db]) == 0
+            assert main(["review", "status", fid, "rectification_due", "--by", "Li", "--db", db]) == 0
+    assert main(["review", "status", FA, target, "--by", "Li", "--note", "duplicate of 2014", "--db", db]) == 0
+    assert main(["review", "status", FB, target, "--by", "Li", flag, "duplicate of 2014", "--db", db]) == 0
+    a, b = Register(db).get(FA), Register(db).get(FB)
+    assert a["status"] == b["status"] == target
+    assert a[column] == b[column] == "duplicate of 2014"
+    ha, hb = _last_status_change(db, FA), _last_status_change(db, FB)
+    prefix = "reason" if target == "dismissed" else "evidence"
+    assert ha["note"] == hb["note"] == f"{prefix}: duplicate of 2014"
+    assert (ha["old_status"], ha["new_status"]) == (hb["old_status"], hb["new_status"])
+    assert ha["by"] == hb["by"] == "Li"
+
+
+def test_explicit_reason_wins_and_the_note_is_kept(db):
+    _to_under_review(db, FA)
+    assert main(["review", "status", FA, "dismissed", "--by", "Li", "--reason", "revised data",
+                 "--note", "called the bureau", "--db", db]) == 0
+    assert Register(db).get(FA)["dismiss_reason"] == "revised data"
+    assert _last_status_change(db, FA)["note"] == "called the bureau; reason: revised data"
+
+
+@pytest.mark.parametrize("target, message", [
+    ("dismissed", "needs a reason (--reason TEXT or --note TEXT)"),
+    ("rectified", "needs an evidence note saying what shows the rectification (--evidence TEXT or --note TEXT)"),
+])
+@pytest.mark.parametrize("note", [None, "   "])
+def test_neither_note_nor_reason_is_refused(db, capsys, target, message, note):
+    _to_under_review(db, FA)
+    before = "under_review"
+    if target == "rectified":
+        assert main(["review", "status", FA, "confirmed", "--by", "Li", "--db", db]) == 0
+        assert main(["review", "status", FA, "rectification_due", "--by", "Li", "--db", db]) == 0
+        before = "rectification_due"
+    n_history = len(Register(db).history(FA))
+    capsys.readouterr()
+    argv = ["review", "status", FA, target, "--by", "Li", "--db", db] + (["--note", note] if note else [])
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+    assert Register(db).get(FA)["status"] == before
+    assert len(Register(db).history(FA)) == n_history
+
+
+def test_note_is_only_a_note_for_other_statuses(db):
+    _to_under_review(db, FA)
+    assert main(["review", "status", FA, "confirmed", "--by", "Li", "--note", "VAT confirms", "--db", db]) == 0
+    f = Register(db).get(FA)
+    assert f["dismiss_reason"] in (None, "") and f["evidence_note"] in (None, "")
+    assert _last_status_change(db, FA)["note"] == "VAT confirms"
