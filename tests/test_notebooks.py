@@ -1,12 +1,14 @@
 """Static checks of the analyst notebooks (issue 9).
 
 The notebooks themselves are executed by ``make test`` (jupytext -> build/notebooks/*.ipynb ->
-pytest --nbmake with a per-cell timeout); these fast checks keep their sources in the committed,
+pytest --nbmake, with nbmake's per-cell timeout and a per-notebook limit of 60 s from the root
+conftest.py via pytest-timeout); these fast checks keep their sources in the committed,
 diff-friendly form and on the public API.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -62,4 +64,45 @@ def test_make_test_runs_the_notebooks_with_a_timeout():
     make = (REPO / "Makefile").read_text(encoding="utf-8")
     assert "jupytext" in make and "notebooks/*.py" in make
     m = re.search(r"--nbmake-timeout=(\d+)", make)
-    assert m and int(m.group(1)) <= 60
+    assert m and int(m.group(1)) <= 60      # per cell (nbmake)
+
+
+def _root_conftest():
+    spec = importlib.util.spec_from_file_location("detect_root_conftest", REPO / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Plugins:
+    def __init__(self, names):
+        self.names = set(names)
+
+    def hasplugin(self, name):
+        return name in self.names
+
+
+class _Item:
+    def __init__(self, path):
+        self.path = Path(path)
+        self.markers = []
+
+    def add_marker(self, marker):
+        self.markers.append(marker)
+
+
+def test_each_notebook_as_a_whole_has_a_60_second_limit(monkeypatch):
+    """The root conftest marks every .ipynb item (and nothing else) with pytest-timeout's 60 s."""
+    monkeypatch.delenv("DETECT_NOTEBOOK_TIMEOUT", raising=False)
+    conftest = _root_conftest()
+    assert conftest.NOTEBOOK_TIMEOUT == 60
+    config = type("Config", (), {"pluginmanager": _Plugins(["timeout"])})()
+    notebook, unit = _Item("build/notebooks/01_quickstart.ipynb"), _Item("tests/test_config.py")
+    conftest.pytest_collection_modifyitems(config, [notebook, unit])
+    assert [(m.name, m.args) for m in notebook.markers] == [("timeout", (60.0,))]
+    assert unit.markers == []
+    # without pytest-timeout the limit would silently not apply: that is a usage error instead
+    config.pluginmanager = _Plugins([])
+    with pytest.raises(pytest.UsageError, match="pytest-timeout"):
+        conftest.pytest_collection_modifyitems(config, [_Item("build/notebooks/02_digits.ipynb")])
+    assert "pytest-timeout" in (REPO / "pyproject.toml").read_text(encoding="utf-8")
