@@ -44,7 +44,9 @@ class Detector:
 
     Subclasses set ``name`` (registry key, also the ``detector`` column of findings.csv),
     ``family`` (``digits``, ``series``, ``panel`` or ``debt``), ``title`` / ``title_zh`` and
-    ``null_hypothesis`` (for the report's methods appendix), and implement :meth:`run`.
+    ``null_hypothesis`` / ``null_hypothesis_zh`` (for the report's methods appendix; the Chinese
+    report falls back to the English text only when ``null_hypothesis_zh`` is empty), and
+    implement :meth:`run`.
     """
 
     name: ClassVar[str] = ""
@@ -52,6 +54,7 @@ class Detector:
     title: ClassVar[str] = ""
     title_zh: ClassVar[str] = ""
     null_hypothesis: ClassVar[str] = ""
+    null_hypothesis_zh: ClassVar[str] = ""
 
     def run(self, panel: "Panel", config: "Config") -> "Findings":  # pragma: no cover - interface
         """Screen ``panel`` and return the findings with the number of hypotheses tested."""

@@ -136,6 +136,8 @@ class DebtIdentity(Detector):
     null_hypothesis = ("Limits: rule-based (a balance may not exceed its approved limit). Residual: the region's "
                        "debt change minus its deficit, net of its own usual level and the year's peer level, is "
                        "drawn from the same distribution as its peers' (z follows the empirical null).")
+    null_hypothesis_zh = ("限额：基于规则（债务余额不得超过批准的限额）。残差：该地区债务变动减去赤字，"
+                          "扣除其自身常态水平和当年同级地区水平后，与同级地区的残差来自同一分布（z值服从经验零分布）。")
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

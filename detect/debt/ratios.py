@@ -361,6 +361,8 @@ class DebtRatiosDetector(Detector):
     title_zh = "债务率、风险等级与警戒线"
     null_hypothesis = ("Rule-based (no test): a region's reported debt ratios are below the cited warning "
                        "lines and its full-caliber debt ratio is in the green grade (< 120 %).")
+    null_hypothesis_zh = ("基于规则（不做检验）：地区报告的各项债务率均低于所引用的警戒线，"
+                          "且全口径债务率处于绿色等级（< 120%）。")
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

@@ -388,6 +388,8 @@ class DebtStress(Detector):
     null_hypothesis = ("Rule-based projection (no test): on its own recent growth, interest and borrowing, and "
                        "under standard single shocks, the region's debt ratio stays below the next line for "
                        "the projection horizon.")
+    null_hypothesis_zh = ("基于规则的预测（不做检验）：按该地区自身近期的增长、利息和举债情况，并在标准的单项冲击下，"
+                          "其债务率在预测期内始终低于上一级警戒线。")
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

@@ -120,6 +120,7 @@ class LastDigitPreference(Detector):
     title_zh = "末位数字偏好"
     null_hypothesis = ("The last reported digits of the region's level figures are uniform on 0-9 "
                        "(each 10 %), as in honestly compiled figures.")
+    null_hypothesis_zh = "该地区总量数据所报告的末位数字在0–9上均匀分布（各占10%），与如实统计的数据一致。"
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

@@ -67,6 +67,8 @@ class Aggregation(Detector):
     title_zh = "上下级汇总一致性"
     null_hypothesis = ("The parent's figure equals the sum of its children's up to rounding of the reported digits; "
                        "where many parents exist, its gap is drawn from the indicator's typical gap (empirical null).")
+    null_hypothesis_zh = ("上级地区的数据在报告位数的舍入误差范围内等于其下级地区数据之和；上级地区较多时，"
+                          "其差额与该指标的典型差额来自同一分布（经验零分布）。")
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

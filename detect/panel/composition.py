@@ -60,6 +60,8 @@ class Composition(Detector):
     null_hypothesis = ("The region's non-tax share, its change and its revenue growth in excess of the tax base "
                        "are drawn from the same distribution as its peers' that year (robust z follows the "
                        "empirical null), independently across years for changes.")
+    null_hypothesis_zh = ("该地区的非税收入占比、占比变动以及收入增速超出税基增速的部分，与同级地区当年的相应数值来自同一分布"
+                          "（稳健z值服从经验零分布），其中占比变动在各年间相互独立。")
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

@@ -75,6 +75,8 @@ class PM25Neighbours(Detector):
     title_zh = "PM2.5浓度与相邻地区比较"
     null_hypothesis = ("The region's change in log PM2.5, net of its siblings' median change that year, is drawn "
                        "from the same distribution as every region's (empirical null).")
+    null_hypothesis_zh = ("该地区PM2.5浓度对数的变动，减去当年同一上级辖区内其他地区变动的中位数后，"
+                          "与所有地区的相应变动来自同一分布（经验零分布）。")
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

@@ -120,6 +120,8 @@ class PeerOutlier(Detector):
     null_hypothesis = ("The region-year's vector of same-year robust z-scores (growth gaps, shares, ratios) is "
                        "drawn from the bulk's distribution; its squared robust distance follows the fitted "
                        "scaled F null.")
+    null_hypothesis_zh = ("该地区当年的同年稳健z值向量（增速差距、占比、比率）与大多数地区—年份来自同一分布；"
+                          "其稳健距离的平方服从拟合的缩放F零分布。")
 
     def run(self, panel: Panel, config: Config) -> Findings:
         from sklearn.covariance import MinCovDet

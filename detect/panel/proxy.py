@@ -92,6 +92,8 @@ class ProxyDivergence(Detector):
     null_hypothesis = ("Given region and year effects, the gap between reported growth and the growth the "
                        "proxies imply is independent across years and follows the empirical null; a run of "
                        "same-sign gaps is no longer than chance makes it.")
+    null_hypothesis_zh = ("控制地区效应和年份效应后，报告增速与代理指标所隐含增速之间的差距在各年间相互独立并服从经验零分布；"
+                          "同号差距连续出现的年数不超过随机情况下的长度。")
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

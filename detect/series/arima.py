@@ -103,6 +103,7 @@ class ArimaOutlier(Detector):
     title_zh = "ARIMA干预模型确认"
     null_hypothesis = ("The region's peer-adjusted log growth is a stationary AR(1) around a constant, with no "
                        "intervention (level shift, one-off outlier or temporary change) at any year.")
+    null_hypothesis_zh = "该地区经同级地区调整的对数增速是围绕常数的平稳AR(1)过程，任何一年都没有干预（水平移动、一次性异常值或暂时变化）。"
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

@@ -67,6 +67,7 @@ class GrowthPeers(Detector):
     title_zh = "增速与同级地区比较"
     null_hypothesis = ("The region's growth in a year is drawn from the same distribution as its peers' "
                        "growth that year (robust z follows the empirical null).")
+    null_hypothesis_zh = "该地区某年的增速与同级地区当年的增速来自同一分布（稳健z值服从经验零分布）。"
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

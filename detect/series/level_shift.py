@@ -322,6 +322,8 @@ class LevelShift(Detector):
     null_hypothesis = ("The region's log growth, net of the peer median growth each year, follows a smooth "
                        "linear trend with independent errors: no year moves the level (LS), "
                        "sets it off for one year (AO) or temporarily (TC).")
+    null_hypothesis_zh = ("该地区的对数增速减去各年同级地区增速中位数后，服从误差相互独立的平滑线性趋势："
+                          "没有任何一年使水平永久移动（LS）、仅偏离一年（AO）或暂时偏离（TC）。")
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

@@ -69,6 +69,7 @@ class Revisions(Detector):
     title_zh = "数据大幅下修"
     null_hypothesis = ("A revision of the figure between consecutive vintages is drawn from the same distribution as "
                        "all revisions of that indicator (robust z follows the empirical null).")
+    null_hypothesis_zh = "相邻两个版本之间的数据修订与该指标的全部修订来自同一分布（稳健z值服从经验零分布）。"
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

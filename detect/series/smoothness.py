@@ -268,6 +268,7 @@ class Smoothness(Detector):
     null_hypothesis = ("The volatility of the region's detrended growth (net of the peer median) is drawn from the "
                        "same distribution as its peers' (and its ratio to the proxies' volatility likewise), and the "
                        "last digit of rates reported to 0.1 is uniform.")
+    null_hypothesis_zh = "该地区去趋势增速（减去同级地区中位数后）的波动率与同级地区的波动率来自同一分布（其与代理指标波动率之比亦然），且报告到0.1的比率末位数字均匀分布。"
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()

@@ -97,6 +97,8 @@ class TargetBunching(Detector):
     null_hypothesis = ("The gap between reported growth and the target has a smooth density through zero (no excess "
                        "mass just at or above the target); each region meets it narrowly with the counterfactual "
                        "probability.")
+    null_hypothesis_zh = ("报告增速与目标值之差的密度在零点两侧是平滑的（恰好达到或略高于目标处没有多余的集中）；"
+                          "每个地区以反事实概率勉强达到目标。")
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()
