@@ -46,3 +46,69 @@ def test_hostile_text_is_shown_verbatim(text):
     want = "".join(text.split())
     assert flat.count(want) == 2, (text, out)
     assert "after" in out
+
+
+# --- the worklist (问题清单): overdue items stand out ------------------------------------------------
+
+def _worklist_doc(lang):
+    """The worklist part of the report for three register items on 2026-01-15: one past its deadline
+    (overdue), one with a deadline to come, and one closed after its deadline (never overdue)."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from detect.report import content
+    from detect.report.pdf import _Doc, _preamble, _worklist
+
+    date = dt.date(2026, 1, 15)
+    base = dict(region_name="甲市", indicator="gdp", period_start="2015", period_end="2015", detector="level_shift",
+                q_value=0.001, score=3.0, family="series", summary="GDP fell 20 %.", summary_zh="地区生产总值下降20%。",
+                evidence={})
+    findings = pd.DataFrame([dict(base, finding_id="Flate0001", region_code="1", severity="high"),
+                             dict(base, finding_id="Fsoon0002", region_code="2", severity="high"),
+                             dict(base, finding_id="Fdone0003", region_code="3", severity="medium")])
+    statuses = {"Flate0001": {"status": "assigned", "owner": "Li", "deadline": "2026-01-10", "notes": ""},
+                "Fsoon0002": {"status": "assigned", "owner": "Li", "deadline": "2026-03-01", "notes": ""},
+                "Fdone0003": {"status": "closed", "owner": "Li", "deadline": "2025-12-01", "notes": ""}}
+    rows = content.worklist_rows(findings, lang, date, statuses)
+    assert {r["finding_id"]: r["overdue"] for r in rows} == {"Flate0001": True, "Fsoon0002": False,
+                                                              "Fdone0003": False}
+    doc = _Doc(lang)
+    _preamble(doc, SimpleNamespace(date=date))
+    _worklist(doc, rows, "register.sqlite")
+    return doc
+
+
+def _row_sources(src):
+    """Typst source of each worklist row, keyed by finding id (a row starts at its id cell)."""
+    import re
+
+    table = src[src.index("#table(columns: (auto, auto, 2.2cm"):]
+    starts = [(m.start(), m.group(1)) for m in re.finditer(r'raw\("(F\w+)"\)', table)]
+    ends = [s for s, _ in starts[1:]] + [len(table)]
+    return {fid: table[s:e] for (s, fid), e in zip(starts, ends)}
+
+
+@pytest.mark.parametrize("lang, mark", [("en", "(overdue)"), ("zh", "(已逾期)")])
+def test_worklist_marks_overdue_items_in_red(lang, mark):
+    rows = _row_sources(_worklist_doc(lang).source())
+    assert set(rows) == {"Flate0001", "Fsoon0002", "Fdone0003"}
+    red = 'table.cell(fill: rgb("#f5b7b1"), text(fill: rgb("#78281f")'
+    late = rows["Flate0001"]
+    assert red in late and f'"2026-01-10 {mark}"' in late
+    for fid, deadline in (("Fsoon0002", "2026-03-01"), ("Fdone0003", "2025-12-01")):
+        assert red not in rows[fid] and "#f5b7b1" not in rows[fid] and mark not in rows[fid]
+        assert deadline in rows[fid]
+
+
+def test_worklist_overdue_mark_in_the_pdf_text():
+    import io
+
+    from detect.report.pdf import compile_pdf
+
+    pdf = compile_pdf(_worklist_doc("en"))
+    flat = "".join("".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "2026-01-10(overdue)" in flat
+    assert "2026-03-01" in flat and "2026-03-01(overdue)" not in flat
+    assert "2025-12-01" in flat and "2025-12-01(overdue)" not in flat
