@@ -67,6 +67,7 @@ class DebtSurge(Detector):
     title_zh = "盲目举债：债务增速远超收入增速与同级地区"
     null_hypothesis = ("The region's debt growth in excess of its revenue and GDP growth in a year is drawn from "
                        "the same distribution as its peers' that year (averaged robust z follows the empirical null).")
+    null_hypothesis_zh = "该地区某年债务增速超出其收入增速和GDP增速的部分，与同级地区当年的相应部分来自同一分布（平均稳健z值服从经验零分布）。"
 
     def run(self, panel: Panel, config: Config) -> Findings:
         out = Findings()
