@@ -127,3 +127,111 @@ def test_region_risk_ranks_strong_evidence_first_and_is_calibrated_on_null():
     pr = region_p_values(df, data, 200 * 50 + 1, cfg)
     reg = rank_regions(df, pd.DataFrame({"region_code": regions, "region_name": regions}), pr)
     assert reg["region_code"].iat[0] == "R000" and reg["rank"].tolist() == list(range(1, 201))
+
+
+# --- severity rules (issue 6): q cut-offs, materiality downgrade, supporting cap ------------------
+
+from detect.config import threshold  # noqa: E402
+from detect.scoring import severity  # noqa: E402
+
+
+def _sev(q, effect=None, kind=None, hint=None, cfg=None):
+    """severity() on parallel lists (defaults: effect unknown, not supporting, no hint)."""
+    n = len(q)
+    effect = [np.nan] * n if effect is None else effect
+    kind = pd.Series([""] * n if kind is None else kind, dtype=object)
+    hint = pd.Series([""] * n if hint is None else hint, dtype=object)
+    return list(severity(np.array(q, dtype=float), np.array(effect, dtype=float), hint, kind,
+                         cfg or load_config()))
+
+
+def _cuts(cfg=None):
+    cfg = cfg or load_config()
+    qh, qm, ql = (float(threshold(f"scoring.q_{s}", cfg)) for s in ("high", "medium", "low"))
+    assert 0 < qh < qm < ql < 1            # the rules below assume ordered cut-offs
+    return qh, qm, ql
+
+
+def test_severity_q_cut_offs_are_inclusive_upper_bounds():
+    qh, qm, ql = _cuts()
+    up = lambda x: float(np.nextafter(x, 1.0))  # noqa: E731 - the smallest q above a cut-off
+    q = [0.0, qh / 10, qh, up(qh), qm, up(qm), ql, up(ql), 1.0]
+    assert _sev(q) == ["high", "high", "high", "medium", "medium", "low", "low", "info", "info"]
+
+
+def test_severity_follows_the_configured_cut_offs():
+    """Thresholds come from the config, not literals: moving q_high moves the boundary."""
+    qh, qm, _ = _cuts()
+    stricter = load_config().with_(thresholds={"scoring": {"q_high": qh / 10}})
+    assert _sev([qh], cfg=stricter) == ["medium"] and _sev([qh / 10], cfg=stricter) == ["high"]
+    assert _sev([qh]) == ["high"]
+
+
+def test_severity_immaterial_effect_is_downgraded_one_level():
+    qh, qm, ql = _cuts()
+    me = float(threshold("scoring.min_effect", load_config()))
+    between = (qm + ql) / 2                 # low before the downgrade
+    q = [qh, qh, qh, qh, qh, qm, between, 1.0]
+    eff = [me / 2, -me / 2, me, -2 * me, np.nan, me / 2, me / 2, me / 2]
+    # |effect| < min_effect -> one level down (sign ignored); |effect| == min_effect is material;
+    # an unknown effect (NaN) is not downgraded; info cannot go lower
+    assert _sev(q, eff) == ["medium", "medium", "high", "high", "high", "low", "info", "info"]
+
+
+def test_severity_supporting_signals_capped_at_medium():
+    qh, qm, ql = _cuts()
+    me = float(threshold("scoring.min_effect", load_config()))
+    between = (qm + ql) / 2
+    q = [qh / 100, qh / 100, qm, between, 1.0, qh / 100]
+    kind = ["supporting", "supporting_profile", "supporting", "supporting", "supporting", "level_shift"]
+    assert _sev(q, kind=kind) == ["medium", "medium", "medium", "low", "info", "high"]
+    # a supporting signal with an immaterial effect: downgraded to medium, not further by the cap
+    assert _sev([qh / 100], [me / 2], ["supporting"]) == ["medium"]
+    assert _sev([qm], [me / 2], ["supporting"]) == ["low"]
+
+
+def test_severity_rule_flags_keep_their_hint_tested_ones_do_not():
+    qh, _, _ = _cuts()
+    assert _sev([np.nan, np.nan, np.nan, qh], hint=["high", "low", "", "low"]) == ["high", "low", "info", "high"]
+
+
+# --- q_family: Benjamini-Hochberg within each detector family --------------------------------------
+
+@pytest.mark.parametrize("method, sm", [("bh", "fdr_bh"), ("by", "fdr_by")])
+def test_q_family_is_fdr_within_each_family_with_its_test_count(method, sm):
+    """q_family = the textbook BH (BY) q-value over the family's hypotheses: the family's returned
+    p-values plus the tests its detectors ran without returning (p > report_p, padded as p = 1,
+    which leaves the q-values of the returned ones unchanged)."""
+    rng = np.random.default_rng(8)
+    tests = {"growth_peers": 400, "level_shift": 250, "arima": 150,     # series (arima returned nothing)
+             "composition": 120, "proxy": 80,                          # panel
+             "benford": 60}                                            # digits
+    families = {"growth_peers": "series", "level_shift": "series", "arima": "series",
+                "composition": "panel", "proxy": "panel", "benford": "digits"}
+    returned = {"growth_peers": 9, "level_shift": 6, "composition": 5, "proxy": 4, "benford": 3}
+    items = []
+    for det, k in returned.items():
+        p = np.concatenate([rng.uniform(0, 1e-4, size=2), rng.uniform(0, 0.01, size=k - 2)])
+        items += [_f(f"{det}{i:02d}", det, "gdp", 2015, 2015, float(x), fam=families[det]) for i, x in enumerate(p)]
+    items.append(_f("debt00", "debt_ratios", "debt_balance", 2020, 2020, float("nan"), fam="debt", hint="high"))
+    tests["debt_ratios"] = 0
+    families["debt_ratios"] = "debt"
+    cfg = load_config(fdr_method=method)
+    out = score_findings(findings_frame(items), tests, cfg, families)
+    assert len(out) == len(items)                          # nothing merged: one finding per region
+    for fam in ("series", "panel", "digits"):
+        g = out[out["family"] == fam]
+        m = sum(n for d, n in tests.items() if families[d] == fam)
+        p = g["p_value"].to_numpy()
+        ref = multipletests(np.concatenate([p, np.ones(m - len(p))]), method=sm)[1][:len(p)]
+        np.testing.assert_allclose(g["q_family"].to_numpy(), ref, rtol=1e-12)
+    # the run-wide q-value is BH over all the run's tests (a different number from the family's)
+    m_all = sum(tests.values())
+    p_all = out["p_value"].to_numpy()
+    fin = np.isfinite(p_all)
+    ref_all = multipletests(np.concatenate([p_all[fin], np.ones(m_all - fin.sum())]), method=sm)[1][:fin.sum()]
+    np.testing.assert_allclose(out["q_value"].to_numpy()[fin], ref_all, rtol=1e-12)
+    assert (np.abs(out["q_value"] - out["q_family"]).to_numpy()[fin] > 1e-6).any()
+    assert (out["q_family"].to_numpy()[fin] < 1).sum() >= 10     # informative q-values, not all clipped at 1
+    # a rule-based flag (no p-value) has no q-value in its family either
+    assert np.isnan(out.loc[out["family"] == "debt", "q_family"]).all()
