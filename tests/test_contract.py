@@ -78,3 +78,16 @@ def test_detector_on_all_missing_series(name, toy_panel):
     res = det.run(Panel(d), CONFIG)
     _check(res, det)
     assert not any(f.region_code == first and f.indicator == "gdp" for f in res)
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_methods_text_in_both_languages(name):
+    """The report's methods appendix states every test's null hypothesis in English and Chinese."""
+    import re
+
+    det = get_detector(name)
+    assert det.title.strip() and det.title_zh.strip()
+    assert det.null_hypothesis.strip()
+    zh = det.null_hypothesis_zh.strip()
+    assert len(re.findall(r"[\u4e00-\u9fff]", zh)) >= 10, f"{name}: null_hypothesis_zh is not Chinese text"
+    assert zh != det.null_hypothesis.strip()

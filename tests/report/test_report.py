@@ -278,3 +278,46 @@ def test_every_high_finding_has_numbers_and_a_chart(run_dir, page_texts):
         for c in content.region_charts(fr, "zh", "x", panel_series=lambda ind, code=code: data.series(code, ind)):
             covered.update(c.finding_ids)
     assert set(high["finding_id"]) <= covered
+
+
+def test_methods_appendix_in_chinese(page_texts):
+    """The Chinese report's methods appendix gives each test's null hypothesis in Chinese (the
+    English text is only a fallback for a detector without a translation)."""
+    from detect.registry import available, get_detector
+
+    pages = ["".join(t.split()) for t in page_texts]   # pypdf breaks lines and spaces CJK from Latin
+    start = max(i for i, t in enumerate(pages) if "附录A：方法" in t)  # the last: not the contents page
+    end = next(i for i in range(start, len(pages)) if "附录B：数据" in pages[i])
+    compact = "".join(pages[start:end + 1])
+    assert "原假设" in compact
+    for name in available():
+        det = get_detector(name)
+        assert "".join(det.null_hypothesis_zh.split()) in compact, f"{name}: Chinese null hypothesis missing"
+        assert "".join(det.null_hypothesis[:40].split()) not in compact, f"{name}: null hypothesis shown in English"
+
+
+@pytest.mark.slow
+def test_source_date_epoch_fixes_the_date(run_dir, tmp_path, monkeypatch):
+    """Without --date, `detect report` takes the date from SOURCE_DATE_EPOCH (reproducible-builds
+    convention, UTC day): two renders of the same run, in two folders, give the same PDF bytes, and
+    the cover shows that day, not today."""
+    import datetime as dt
+
+    from detect.cli import main
+
+    epoch = 1700000000   # 2023-11-14 22:13:20 UTC, already the 15th in Beijing: the UTC day is printed
+    day = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).date().isoformat()
+    assert day == "2023-11-14" != dt.datetime.now(tz=dt.timezone.utc).date().isoformat()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    pdfs = []
+    for k in (1, 2):
+        d = tmp_path / f"copy{k}"
+        shutil.copytree(run_dir, d)
+        (d / "report.pdf").unlink(missing_ok=True)
+        assert main(["report", str(d), "--quiet"]) == 0
+        pdfs.append((d / "report.pdf").read_bytes())
+    assert pdfs[0] == pdfs[1]
+    reader = pypdf.PdfReader(tmp_path / "copy1" / "report.pdf")
+    cover = "".join(reader.pages[0].extract_text().split())
+    assert f"报告日期{day}" in cover
+    assert reader.metadata.creation_date.date().isoformat() == day
