@@ -40,6 +40,26 @@ class RunResult:
     manifest: dict
     notes: list[str] = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        """Jupyter view: rows in / used / excluded, findings by severity, the top 5 regions (text escaped)."""
+        m = self.manifest
+        rows = pd.DataFrame({"rows in": [m.get("rows_in", len(self.panel) + len(self.exclusions))],
+                             "used": [m.get("rows_used", len(self.panel))],
+                             "excluded": [m.get("rows_excluded", len(self.exclusions))]})
+        sev = self.findings["severity"] if "severity" in self.findings.columns else pd.Series(dtype=object)
+        levels = ("high", "medium", "low", "info")
+        by_sev = pd.DataFrame({s: [int((sev == s).sum())] for s in levels} | {"total": [len(self.findings)]},
+                              index=["findings"])
+        cols = [c for c in ("rank", "region_code", "region_name", "risk_score", "n_high", "n_medium", "n_low")
+                if c in self.regions.columns]
+        top = self.regions[cols].head(5)
+        return ("<div><strong>detect run</strong>"
+                + rows.to_html(index=False, escape=True, border=0)
+                + by_sev.to_html(escape=True, border=0)
+                + "<p>Top 5 regions by risk</p>"
+                + top.to_html(index=False, escape=True, border=0, float_format=lambda x: f"{x:.2f}")
+                + "</div>")
+
 
 def versions() -> dict[str, str]:
     """Versions of detect, Python and the dependencies (recorded in manifest.json)."""

@@ -81,18 +81,22 @@ print("demo output:", DEMO if DEMO.is_file() else "absent; running `detect run` 
 # `detect.run(path)` loads the file (CSV, Excel or Parquet; long or wide; Chinese or English headers),
 # runs the digit, series, panel and debt detectors, then controls the false-discovery rate across all
 # tests and scores each finding. Nothing is written yet. (The same as `detect run
-# data/sample/panel.csv`.)
+# data/sample/panel.csv`.) In Jupyter the result shows itself as a summary: rows read, used and
+# excluded, findings by severity, and the five regions at the top of the risk ranking.
 
 # %%
 result = detect.run(SAMPLE)
 m = result.manifest
-print(f"{m['n_findings']} findings from {sum(m['n_tests'].values())} tests; severity counts: {m['severity_counts']}")
+print(f"{m['n_findings']} findings from {sum(m['n_tests'].values())} tests")
+result
 
 # %% [markdown]
 # ## 2. The panel it read
 #
 # Nothing is dropped silently: every input row is either used or listed in `result.exclusions` with
-# its reason (`rows_in = rows_used + rows_excluded`, recorded in the manifest).
+# its reason (`rows_in = rows_used + rows_excluded`, recorded in the manifest). The panel shows itself
+# as its counts (regions, indicators, years, rows, series with a single value), its indicators and
+# its first regions.
 
 # %%
 panel = result.panel

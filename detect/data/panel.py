@@ -70,6 +70,22 @@ class Panel:
         return (f"Panel({self.data['region_code'].nunique()} regions, {len(self.indicators)} indicators, "
                 f"{len(self.data)} rows)")
 
+    def _repr_html_(self) -> str:
+        """Jupyter view: counts of regions, indicators, years, rows and single-point series, the
+        indicators and the first regions (text escaped)."""
+        d = self.data
+        years = f"{d['year'].min()}–{d['year'].max()}" if len(d) else "none"
+        single = len(d.loc[d["single_point"], ["region_code", "indicator"]].drop_duplicates()) if len(d) else 0
+        summary = pd.DataFrame({"regions": [d["region_code"].nunique()], "indicators": [len(self.indicators)],
+                                "years": [f"{d['year'].nunique()} ({years})"], "rows": [len(d)],
+                                "single-point series": [single]})
+        cat = self.catalogue[["indicator", "label_en", "unit", "n_regions", "n_values", "n_missing"]]
+        reg = self.regions[["region_code", "region_name", "parent_code", "level"]].head(5)
+        return ("<div><strong>Panel</strong>" + summary.to_html(index=False, escape=True, border=0)
+                + cat.to_html(index=False, escape=True, border=0)
+                + f"<p>First {len(reg)} of {len(self.regions)} regions</p>"
+                + reg.to_html(index=False, escape=True, border=0) + "</div>")
+
     @cached_property
     def indicators(self) -> list[str]:
         """Indicators present, sorted."""
