@@ -28,8 +28,9 @@
 #    preference.
 #
 # The first two come from `../shared/data/benford` (reference data from the R package
-# `benford.analysis`, not redistributed with detect). When that folder is absent the notebook says so
-# and uses public-domain stand-ins instead (see below). Nothing is written anywhere.
+# `benford.analysis`, not redistributed with detect; set `DETECT_SHARED_DATA` to read them from
+# elsewhere). When that folder is absent the notebook falls back to the public-domain sample shipped
+# in `data/benford/` (see below). Nothing is written anywhere.
 
 # %%
 import os
@@ -78,34 +79,42 @@ def digit_chart(res, ax=None, title=""):
 # %% [markdown]
 # ## The data
 
+# %% [markdown]
+# **When `../shared/data/benford` is absent** the census populations come from
+# `data/benford/census2009_pop.csv`, which ships with detect: the same 19,509 US town populations of
+# July 2009, figures of the US Census Bureau and so in the public domain (`data/benford/SOURCE.md`).
+# The **corporate payments are then skipped** (sections 2 and the cents comparison in 3 say so and
+# move on): they are a utility's private payment records, distributed only inside the GPL-3 R package,
+# so detect does not redistribute them and has no public-domain equivalent.
+
 # %%
-if (BENFORD_DIR / "corporate.payment.csv.gz").is_file() and (BENFORD_DIR / "census.2009.csv").is_file():
-    SOURCE = "shared"
-    corp = pd.read_csv(BENFORD_DIR / "corporate.payment.csv.gz", dtype={"Amount": str})
+PAYMENTS_FILE = BENFORD_DIR / "corporate.payment.csv.gz"
+CENSUS_SHARED = BENFORD_DIR / "census.2009.csv"
+CENSUS_PUBLIC = REPO / "data" / "benford" / "census2009_pop.csv"   # public domain, ships with detect
+
+if PAYMENTS_FILE.is_file():
+    corp = pd.read_csv(PAYMENTS_FILE, dtype={"Amount": str})
     payments = corp["Amount"]            # read as text: the digits exactly as reported (cents)
-    census = pd.read_csv(BENFORD_DIR / "census.2009.csv")
-    populations = census["pop.2009"].round().astype("int64").astype(str).rename("pop.2009")
-    note = (f"**Data: the reference sets in `{BENFORD_DIR}`** — corporate payments of a West Coast utility "
-            f"in 2010 ({len(payments):,} amounts) and the July 2009 population of {len(populations):,} US towns "
-            "(Nigrini 2012, *Benford's Law*, Wiley; via the R package benford.analysis, GPL-3).")
+    payments_note = (f"corporate payments of a West Coast utility in 2010 ({len(payments):,} amounts, "
+                     f"`{PAYMENTS_FILE}`; Nigrini 2012, *Benford's Law*, Wiley; via the R package "
+                     "benford.analysis, GPL-3)")
 else:
-    SOURCE = "fallback"
-    rng = np.random.default_rng(20240601)   # seeded: the same numbers every run
-    # Stand-in for payments: log-uniform amounts from 1 to 1,000,000 in cents (Benford by construction),
-    # with 4 % replaced by a standard fee of 50.00 and 2 % by a repeated invoice of 1,153.35.
-    amounts = np.round(10 ** rng.uniform(0, 6, 60_000), 2)
-    k = len(amounts)
-    amounts[rng.choice(k, int(0.04 * k), replace=False)] = 50.00
-    amounts[rng.choice(k, int(0.02 * k), replace=False)] = 1153.35
-    payments = pd.Series([f"{a:.2f}" for a in amounts], name="Amount")
-    # Stand-in for populations: log-uniform integer head counts from 100 to 1,000,000.
-    populations = pd.Series(np.round(10 ** rng.uniform(2, 6, 20_000)).astype("int64").astype(str), name="population")
-    note = (f"**Data: public-domain stand-ins** — `{BENFORD_DIR}` is absent, so the payments are "
-            f"{len(payments):,} seeded log-uniform amounts (a distribution that follows Benford's law exactly) "
-            "with 4 % replaced by a 50.00 fee and 2 % by a repeated 1,153.35 invoice, and the populations "
-            f"{len(populations):,} seeded log-uniform head counts. The numbers differ from the reference sets; "
-            "what to look for is the same.")
-display(Markdown(note))
+    payments = None
+    payments_note = (f"no corporate payments: `{PAYMENTS_FILE}` is absent and they are not redistributable, "
+                     "so the payment tests below are skipped")
+
+CENSUS_FILE, SOURCE = (CENSUS_SHARED, "shared") if CENSUS_SHARED.is_file() else (CENSUS_PUBLIC, "fallback")
+census = pd.read_csv(CENSUS_FILE)
+populations = census["pop.2009"].round().astype("int64").astype(str).rename("pop.2009")
+census_note = (f"the July 2009 population of {len(populations):,} US towns (US Census Bureau, public domain; "
+               f"`{CENSUS_FILE.relative_to(REPO) if SOURCE == 'fallback' else CENSUS_FILE}`)")
+display(Markdown(f"**Data** — {payments_note}; {census_note}."))
+
+
+def skip_payments() -> None:
+    """Say why a payments cell does nothing (the reference file is absent)."""
+    print(f"skipped: no corporate payments ({PAYMENTS_FILE} is absent)")
+
 
 # %% [markdown]
 # ## 1. A first look: what Benford's law expects
@@ -156,14 +165,16 @@ plt.tight_layout()
 # ## 2. Corporate payments: first-two digits
 #
 # Nigrini's first-two-digit test (digits 10–99) on amounts of at least 10 is the workhorse of audit
-# analytics. Negative amounts (credits) and zeros are left out and counted, with a note.
+# analytics. Negative amounts (credits) and zeros are left out and counted, with a note. (Without
+# `../shared/data/benford` the payment cells of this section print that they are skipped.)
 
 # %%
-pay = benford(payments, test="first-two", min_value=10)
-pay
-
-# %%
-digit_chart(pay, title=f"payments, first-two digits (MAD {pay.mad:.4f}: {pay.conformity})");
+if payments is not None:
+    pay = benford(payments, test="first-two", min_value=10)
+    display(pay)
+    digit_chart(pay, title=f"payments, first-two digits (MAD {pay.mad:.4f}: {pay.conformity})")
+else:
+    skip_payments()
 
 # %% [markdown]
 # Reading it: compare the MAD with Nigrini's cut-offs *and* with what chance alone gives for this `n`
@@ -173,12 +184,13 @@ digit_chart(pay, title=f"payments, first-two digits (MAD {pay.mad:.4f}: {pay.con
 # (row labels) behind each.
 
 # %%
-print(f"MAD {pay.mad:.5f}: {pay.conformity}; chance alone gives {pay.expected_mad:.5f} for n = {pay.n:,} "
-      f"(excess {pay.excess_mad:+.5f}); {len(pay.suspects)} digit groups with Z > 1.96")
-pay.suspects[["digit", "count", "expected_count", "z"]].head(8)
-
-# %%
-duplicates(payments, top=8, min_value=10)
+if payments is not None:
+    print(f"MAD {pay.mad:.5f}: {pay.conformity}; chance alone gives {pay.expected_mad:.5f} for n = {pay.n:,} "
+          f"(excess {pay.excess_mad:+.5f}); {len(pay.suspects)} digit groups with Z > 1.96")
+    display(pay.suspects[["digit", "count", "expected_count", "z"]].head(8))
+    display(duplicates(payments, top=8, min_value=10))
+else:
+    skip_payments()
 
 # %% [markdown]
 # Two companion tests: the **summation test** (every first-two-digit group should hold the same total
@@ -187,18 +199,19 @@ duplicates(payments, top=8, min_value=10)
 # continuous data — a deviation there points to rounding or invented values).
 
 # %%
-summ = summation(payments, digits=2, min_value=10)
-summ.sort_values("abs_excess", ascending=False).head(5)
-
-# %%
-second_order(payments, test="first-two")
+if payments is not None:
+    summ = summation(payments, digits=2, min_value=10)
+    display(summ.sort_values("abs_excess", ascending=False).head(5))
+    display(second_order(payments, test="first-two"))
+else:
+    skip_payments()
 
 # %% [markdown]
 # The **distortion factor** says whether the amounts as a whole are shifted up or down against
 # Benford's law (e.g. amounts kept just below an approval limit):
 
 # %%
-distortion_factor(payments, min_value=10)
+distortion_factor(payments, min_value=10) if payments is not None else skip_payments()
 
 # %% [markdown]
 # ## 3. Census populations: counted figures conform
@@ -223,10 +236,13 @@ plt.tight_layout()
 # Compare with the payments' last two digits (the cents): a chosen amount ends in `.00` far too often.
 
 # %%
-pay_last = benford(payments, test="last-two")
 print(f"populations: last-two chi-square p = {pop_last.p_value:.3f}, excess MAD {pop_last.excess_mad:+.5f}")
-print(f"payments:    last-two chi-square p = {pay_last.p_value:.3g}, excess MAD {pay_last.excess_mad:+.5f}; "
-      f"top suspects: {', '.join(f'{int(d):02d}' for d in pay_last.suspects['digit'].head(3))}")
+if payments is not None:
+    pay_last = benford(payments, test="last-two")
+    print(f"payments:    last-two chi-square p = {pay_last.p_value:.3g}, excess MAD {pay_last.excess_mad:+.5f}; "
+          f"top suspects: {', '.join(f'{int(d):02d}' for d in pay_last.suspects['digit'].head(3))}")
+else:
+    skip_payments()
 
 # %% [markdown]
 # ## 4. The sample panel: last-digit preference per region

@@ -106,3 +106,52 @@ def test_each_notebook_as_a_whole_has_a_60_second_limit(monkeypatch):
     with pytest.raises(pytest.UsageError, match="pytest-timeout"):
         conftest.pytest_collection_modifyitems(config, [_Item("build/notebooks/02_digits.ipynb")])
     assert "pytest-timeout" in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_digits_notebook_falls_back_to_the_public_domain_census(tmp_path, monkeypatch):
+    """02_digits without ../shared/data: census from data/benford (public domain), payments skipped.
+
+    The notebook's first-digit test on the census is checked against Benford's law computed here from
+    the shipped CSV (first digit of each population; MAD = mean |observed - log10(1 + 1/d)|).
+    """
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("ipykernel")
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    census_csv = REPO / "data" / "benford" / "census2009_pop.csv"
+    census = pd.read_csv(census_csv)
+    assert list(census.columns) == ["state", "town", "pop.2009"] and len(census) == 19509
+    assert (REPO / "data" / "benford" / "SOURCE.md").is_file()
+
+    (tmp_path / "benford").mkdir()                       # an empty reference folder: forces the fallback
+    monkeypatch.setenv("DETECT_SHARED_DATA", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = jupytext.read(REPO / "notebooks" / "02_digits.py")
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import json\n"
+        "print('RESULT=' + json.dumps({'source': SOURCE, 'census_file': str(CENSUS_FILE), "
+        "'payments': payments is not None, 'n': int(pop_first.n), 'mad': float(pop_first.mad), "
+        "'observed': [float(x) for x in pop_first.table['observed']]}))"))
+    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3",
+                            resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "skipped: no corporate payments" in text
+    got = json.loads(text.split("RESULT=", 1)[1].splitlines()[0])
+    assert got["source"] == "fallback" and not got["payments"]
+    assert Path(got["census_file"]).resolve() == census_csv.resolve()
+
+    pop = census["pop.2009"].to_numpy()
+    assert (pop >= 1).all()
+    first = np.array([int(str(int(v))[0]) for v in pop])
+    observed = np.array([(first == d).mean() for d in range(1, 10)])
+    expected = np.log10(1 + 1 / np.arange(1, 10))
+    assert got["n"] == 19509
+    np.testing.assert_allclose(got["observed"], observed, rtol=0, atol=1e-12)
+    assert got["mad"] == pytest.approx(np.abs(observed - expected).mean(), abs=1e-12)
