@@ -81,6 +81,7 @@ def score_run(run_dir: str | Path, truth: str | Path | pd.DataFrame, q_found: fl
     # planted: such parents are left out of the region metrics (unless planted themselves).
     parents = _parents(run)
     contaminated = {parents.get(c) for c in positives} - {None, ""} - positives
+    all_regions = regions.copy()
     regions = regions[~regions["region_code"].isin(contaminated)].reset_index(drop=True)
     high_regions = set(findings.loc[findings["severity"] == "high", "region_code"])
     clean = regions[~regions["planted"]]
@@ -105,6 +106,12 @@ def score_run(run_dir: str | Path, truth: str | Path | pd.DataFrame, q_found: fl
         top = regions.sort_values("rank").head(k)
         out["precision_at_k"] = float(top["planted"].mean()) if k else float("nan")
         out["k"] = k
+        # the same with the contaminated parents counted as clean (a stricter reading)
+        ya = all_regions["planted"].to_numpy()
+        out["region_auc_all_regions"] = (float(roc_auc_score(ya, all_regions["risk_score"].to_numpy(dtype=float)))
+                                         if 0 < ya.sum() < len(ya) else float("nan"))
+        out["precision_at_k_all_regions"] = (float(all_regions.sort_values("rank").head(k)["planted"].mean())
+                                             if k else float("nan"))
     # series-level false-positive share (meaningful on a clean panel)
     sig = significant(findings, q_found)
     series = findings.groupby(["region_code", "indicator"]).ngroups if len(findings) else 0
@@ -132,7 +139,7 @@ def format_report(scores: dict, title: str) -> str:
     """Markdown lines for docs: the scores of one run."""
     lines = [f"### {title}", ""]
     for k in ("n_regions", "n_planted_regions", "n_findings", "n_high", "n_significant", "region_auc",
-              "precision_at_k", "k", "clean_regions_with_high", "clean_regions_with_high_share",
+              "precision_at_k", "k", "region_auc_all_regions", "precision_at_k_all_regions", "clean_regions_with_high", "clean_regions_with_high_share",
               "series_with_q_below"):
         if k in scores:
             v = scores[k]

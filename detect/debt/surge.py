@@ -15,9 +15,19 @@ General budget revenue, not 综合财力, is the revenue base here: 综合财力
 whose swings (−23 % nationally in 2022; a peer MAD of about 20 % a year in the sample panel) would drown
 the debt signal; 综合财力 growth is reported in the evidence.
 
-p-values are one-sided (borrowing *faster*) from a Student-t empirical null fitted to all z pooled
-(Efron 2004; the fit also absorbs the scale of the averaged z). Consecutive significant years are one
-episode: one finding, with the Stouffer combination of the years' p-values, ``Z = Σ Φ⁻¹(1 - p_t) / √k``.
+p-values are one-sided (borrowing *faster*) from a Student-t empirical null fitted to the centre of
+all z pooled (Efron 2004, central matching: the surges being looked for do not shape it; a maximum-
+likelihood fit let four planted surges pull the tails to t_2 and hid them), with at most
+0.37 (n − 1) degrees of freedom for ``n`` peers (the MAD in the z's denominator is itself estimated). Consecutive significant years are one
+episode: one finding, with the Stouffer combination of the years' normal scores corrected for their
+correlation (Strube 1985, Psychol. Bull. 97:334-341),
+
+    Z = Σ_t Φ⁻¹(1 - p_t) / sqrt(k + 2 Σ_{l<k} (k - l) ρ_l),
+
+where ``ρ_l`` is the lag-``l`` correlation of the yearly z within regions, pooled over all regions (z
+clipped at ±3 so that surges do not set it; negative values taken as 0). A region's excess debt
+growth persists from year to year (ρ_1 ≈ 0.48 in the sample panel): the plain Stouffer sum, which
+assumes independent years, gave a clean prefecture with five years at z ≈ 2.7 a p-value of 4e-8.
 """
 
 from __future__ import annotations
@@ -28,7 +38,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from detect._stats import empirical_null_t, fmt_p, robust_z
+from detect._stats import empirical_null_central, fmt_p, robust_z
+
+#: Gaussian efficiency of the MAD as a scale estimator (Rousseeuw & Croux 1993, JASA 88:1273-1283).
+MAD_EFFICIENCY = 0.3675
 from detect.config import Config, threshold
 from detect.data.panel import Panel
 from detect.debt._inputs import DebtFrame, debt_frame, money, pct, resources, runs, series_dict
@@ -55,6 +68,27 @@ def excess_growth(frame: DebtFrame) -> dict[str, np.ndarray]:
     g_res = _logdiff(frame.matrix(resources(frame)[0]))
     return {"g_debt": g_debt, "g_rev": g_rev, "g_gdp": g_gdp, "g_res": g_res,
             "x_rev": g_debt - g_rev, "x_gdp": g_debt - g_gdp}
+
+
+def lag_correlations(Z: np.ndarray, clip: float = 3.0) -> np.ndarray:
+    """``ρ_l`` for lags ``l = 1 .. T-1``: correlation of ``Z[:, t]`` with ``Z[:, t + l]`` over all
+    regions and years (values clipped at ``±clip``; NaN pairs skipped; < 0 or undefined → 0)."""
+    Zc = np.clip(Z, -clip, clip)
+    T = Z.shape[1]
+    rho = np.zeros(max(T, 1))
+    for lag in range(1, T):
+        a, b = Zc[:, :-lag].ravel(), Zc[:, lag:].ravel()
+        ok = np.isfinite(a) & np.isfinite(b)
+        if ok.sum() >= 30 and a[ok].std() > 0 and b[ok].std() > 0:
+            rho[lag] = max(0.0, float(np.corrcoef(a[ok], b[ok])[0, 1]))
+    return rho
+
+
+def correlated_stouffer(p: np.ndarray, rho: np.ndarray) -> float:
+    """Stouffer's Z of consecutive years' one-sided ``p`` with lag correlations ``rho`` (Strube 1985)."""
+    k = len(p)
+    var = k + 2.0 * sum((k - lag) * rho[lag] for lag in range(1, min(k, len(rho))))
+    return float(stats.norm.isf(np.clip(p, 1e-300, 1.0)).sum() / np.sqrt(var))
 
 
 @register
@@ -101,7 +135,11 @@ class DebtSurge(Detector):
                              f"fewer than {min_peers} peers that year, or no peer spread)")
         if not ok.any():
             return out
-        df_, sc = empirical_null_t(zz[ok.to_numpy()])
+        df_, sc = empirical_null_central(zz[ok.to_numpy()])
+        # a robust z whose scale is 1.4826 MAD of n peers is at best Student t on about 0.37 (n - 1) d.f.
+        # (the MAD's Gaussian efficiency, Rousseeuw & Croux 1993): the centre alone cannot show that tail
+        n_peer = np.fmax(ns_[0], ns_[1])[ok.to_numpy()]
+        df_ = float(min(df_, max(2.0, MAD_EFFICIENCY * (np.median(n_peer) - 1))))
         p = np.full(len(zz), np.nan)
         zs = zz[ok.to_numpy()] / sc
         p[ok.to_numpy()] = stats.norm.sf(zs) if np.isinf(df_) else stats.t.sf(zs, df_)
@@ -116,11 +154,11 @@ class DebtSurge(Detector):
         years = frame.years
         D = frame.matrix("debt_balance")
         peer_g = _peer_median(eg["g_debt"], level, years)
+        rho = lag_correlations(Z)
         for r, s, e in runs(hit):
             code = str(frame.codes[r])
-            ps = np.clip(P[r, s:e + 1], 1e-300, 1.0)
             k = e - s + 1
-            stouffer = float(stats.norm.isf(ps).sum() / np.sqrt(k))
+            stouffer = correlated_stouffer(P[r, s:e + 1], rho)
             p_run = float(stats.norm.sf(stouffer))
             gd, gr = np.expm1(eg["g_debt"][r, s:e + 1]), np.expm1(eg["g_rev"][r, s:e + 1])
             gdp_g = eg["g_gdp"][r, s:e + 1]
@@ -153,7 +191,8 @@ class DebtSurge(Detector):
                           "p": series_dict(years[s:e + 1], P[r, s:e + 1], 10),
                           "peer_median_debt_growth": med,
                           "peer_n": series_dict(years[s:e + 1], n.to_numpy().reshape(R, T)[r, s:e + 1]),
-                          "null_t_df": df_, "null_t_scale": sc, "stouffer_z": stouffer},
+                          "null_t_df": df_, "null_t_scale": sc, "stouffer_z": stouffer,
+                          "lag_correlations": [round(float(v), 4) for v in rho[1:k]]},
             ))
         return out
 
