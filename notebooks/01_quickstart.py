@@ -61,19 +61,23 @@ print("detect", detect.__version__, "| sample:", SAMPLE.relative_to(REPO), "| ou
 
 # %% [markdown]
 # At the end we check that this notebook reproduces the demo (`make demo`, which writes
-# `reports/sample/`). If the demo has not been run, we run the same command line ourselves — started
-# now, in the background, into the temporary folder, so that it is done by the time we need it.
+# `reports/sample/`). If the demo has not been run — or was run before the code or the sample last
+# changed, so it may be stale — we run the same command line ourselves: started now, in the
+# background, into the temporary folder, so that it is done by the time we need it.
 
 # %%
 DEMO = REPO / "reports" / "sample" / "findings.csv"
+inputs = [SAMPLE, *Path(detect.__file__).parent.rglob("*.py"), *Path(detect.__file__).parent.rglob("*.toml")]
+demo_current = DEMO.is_file() and DEMO.stat().st_mtime >= max(p.stat().st_mtime for p in inputs)
 cli_run = None
-if not DEMO.is_file():
+if not demo_current:
     exe = Path(sys.executable).with_name("detect")
     cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "detect.cli"]
     cli_run = subprocess.Popen([*cmd, "run", str(SAMPLE), "--out", str(WORK / "cli-run"), "--quiet", "--no-register"],
                                cwd=WORK, env={**os.environ, "DETECT_DB": str(WORK / "register.sqlite")},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-print("demo output:", DEMO if DEMO.is_file() else "absent; running `detect run` in the background")
+print("demo output:", DEMO if demo_current else
+      f"{'older than the code or the sample' if DEMO.is_file() else 'absent'}; running `detect run` in the background")
 
 # %% [markdown]
 # ## 1. Run every detector
@@ -207,8 +211,9 @@ else:
 # ## 6. Did we reproduce the demo?
 #
 # `make demo` runs `detect run data/sample/panel.csv --out reports/sample`. When that folder exists
-# we compare our `findings.csv` with it byte for byte; otherwise we run the command line ourselves
-# into a temporary folder and compare with that. Same inputs and parameters give the same bytes.
+# (and is newer than the code and the sample) we compare our `findings.csv` with it byte for byte;
+# otherwise we ran the command line ourselves into a temporary folder and compare with that. Same
+# inputs and parameters give the same bytes.
 
 # %%
 if cli_run is None:
