@@ -24,10 +24,14 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "finding_id", "region_code", "region_name", "indicator", "period_start", "period_end",
     "detector", "statistic", "p_value", "q_value", "score", "severity", "summary", "summary_zh",
 )
-#: regions.csv columns, in this order.
+#: regions.csv columns, in this order: DESIGN.md's eight, then ``top_findings`` (up to three finding ids,
+#: best first, joined by ";"), added at the end so that scripts reading by name or position still work.
 REGION_COLUMNS: tuple[str, ...] = (
     "region_code", "region_name", "rank", "risk_score", "n_high", "n_medium", "n_low", "top_finding",
+    "top_findings",
 )
+#: How many finding ids ``top_findings`` lists.
+TOP_FINDINGS = 3
 #: Extra columns kept beside the contract (evidence.jsonl, worklist, report); never in findings.csv.
 EXTRA_COLUMNS: tuple[str, ...] = ("family", "kind", "effect", "severity_hint", "evidence")
 #: Columns added by scoring (also written to evidence.jsonl).

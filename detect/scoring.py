@@ -31,7 +31,7 @@ from scipy import stats
 
 from detect.config import Config, threshold
 from detect.explain import what_to_check
-from detect.findings import REGION_COLUMNS
+from detect.findings import REGION_COLUMNS, TOP_FINDINGS
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
 _LEVELS = ("high", "medium", "low", "info")
@@ -347,13 +347,14 @@ def rank_regions(findings: pd.DataFrame, regions: pd.DataFrame, p_region: pd.Ser
         f = findings.sort_values(["score", "finding_id"], ascending=[False, True], kind="mergesort")
         agg = f.groupby("region_code", sort=False).agg(
             best=("score", "max"), top_finding=("finding_id", "first"),
+            top_findings=("finding_id", lambda ids: ";".join(ids.iloc[:TOP_FINDINGS])),
             n_high=("severity", lambda s: int((s == "high").sum())),
             n_medium=("severity", lambda s: int((s == "medium").sum())),
             n_low=("severity", lambda s: int((s == "low").sum())),
         )
         reg = reg.merge(agg, left_on="region_code", right_index=True, how="left")
     else:
-        reg = reg.assign(best=np.nan, n_high=0, n_medium=0, n_low=0, top_finding="")
+        reg = reg.assign(best=np.nan, n_high=0, n_medium=0, n_low=0, top_finding="", top_findings="")
     if p_region is not None and len(p_region):
         reg["risk_score"] = (-np.log10(np.clip(reg["region_code"].map(p_region).fillna(1.0).astype(float), 1e-16, 1.0))).round(6)
     else:
@@ -361,6 +362,7 @@ def rank_regions(findings: pd.DataFrame, regions: pd.DataFrame, p_region: pd.Ser
     for c in ("n_high", "n_medium", "n_low"):
         reg[c] = reg[c].fillna(0).astype("int64")
     reg["top_finding"] = reg["top_finding"].fillna("")
+    reg["top_findings"] = reg["top_findings"].fillna("")
     reg["_n"] = reg["n_high"] * 1_000_000 + reg["n_medium"] * 1000 + reg["n_low"]
     reg = reg.sort_values(["risk_score", "_n", "region_code"], ascending=[False, False, True], kind="mergesort")
     reg["rank"] = np.arange(1, len(reg) + 1)

@@ -127,6 +127,11 @@ def test_region_risk_ranks_strong_evidence_first_and_is_calibrated_on_null():
     pr = region_p_values(df, data, 200 * 50 + 1, cfg)
     reg = rank_regions(df, pd.DataFrame({"region_code": regions, "region_name": regions}), pr)
     assert reg["region_code"].iat[0] == "R000" and reg["rank"].tolist() == list(range(1, 201))
+    # the top contributing findings: up to three ids, best score first, the first one is top_finding
+    top = reg.iloc[0]
+    ids = top["top_findings"].split(";")
+    mine = df[df["region_code"] == "R000"].sort_values(["score", "finding_id"], ascending=[False, True])
+    assert ids == mine["finding_id"].tolist()[:3] and ids[0] == top["top_finding"]
 
 
 # --- severity rules (issue 6): q cut-offs, materiality downgrade, supporting cap ------------------
