@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", metavar="PATH", help="follow-up register to record the run in (default: $DETECT_DB, "
                                                   "else ./detect-review.sqlite)")
     p.add_argument("--no-register", action="store_true", help="do not record the run in the follow-up register")
+    p.add_argument("--no-report", action="store_true",
+                   help="write the CSV/JSON outputs only, not report.pdf and worklist.xlsx (re-render later with "
+                        "`detect report DIR`)")
     p.add_argument("--engine", choices=("memory", "dask"), default="memory",
                    help="dask: parse the input files partition-wise on a Dask cluster, then validate and screen "
                         "the panel in memory (docs/scaling.md); default: memory")
@@ -68,8 +71,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_register:  # after the outputs are written: a register failure only warns
         from detect.review.cli import register_run
         register_run(args.db, out, quiet=args.quiet)
-    from detect.report import render_result  # report.pdf and worklist.xlsx, with the register's statuses
-    render_result(result, out, lang=lang, db=None if args.no_register else (args.db or ""))
+    if not getattr(args, "no_report", False):
+        from detect.report import render_result  # report.pdf and worklist.xlsx, with the register's statuses
+        render_result(result, out, lang=lang, db=None if args.no_register else (args.db or ""))
     if config.fail_on and len(result.findings):
         limit = order.index(config.fail_on)
         if any(order.index(s) <= limit for s in result.findings["severity"]):

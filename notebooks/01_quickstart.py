@@ -73,7 +73,8 @@ cli_run = None
 if not demo_current:
     exe = Path(sys.executable).with_name("detect")
     cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "detect.cli"]
-    cli_run = subprocess.Popen([*cmd, "run", str(SAMPLE), "--out", str(WORK / "cli-run"), "--quiet", "--no-register"],
+    cli_run = subprocess.Popen([*cmd, "run", str(SAMPLE), "--out", str(WORK / "cli-run"), "--quiet", "--no-register",
+                                "--no-report"],
                                cwd=WORK, env={**os.environ, "DETECT_DB": str(WORK / "register.sqlite")},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 print("demo output:", DEMO if demo_current else

@@ -53,12 +53,24 @@ def test_run_writes_contract_files(tmp_path, capsys):
     assert ((f["region_code"] == "900000") & (f["period_start"] == "2012")).any()
 
 
-def test_two_runs_byte_identical(tmp_path):
+def test_two_runs_byte_identical(tmp_path, monkeypatch):
+    # two whole `detect run`s (same input, same register, report date fixed by SOURCE_DATE_EPOCH):
+    # every output file, the PDF report and the Excel worklist included, is the same bytes
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     p = _panel_csv(tmp_path, bump={2012, 2013})
     for d in ("a", "b"):
         assert main(["run", str(p), "--out", str(tmp_path / d), "--quiet"]) == 0
-    for name in ("findings.csv", "regions.csv", "exclusions.csv", "evidence.jsonl"):
+    for name in ("findings.csv", "regions.csv", "exclusions.csv", "evidence.jsonl", "manifest.json",
+                 "report.pdf", "worklist.xlsx"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_no_report_writes_the_tables_only(tmp_path):
+    p = _panel_csv(tmp_path, bump={2012})
+    out = tmp_path / "o"
+    assert main(["run", str(p), "--out", str(out), "--quiet", "--no-register", "--no-report"]) == 0
+    assert (out / "findings.csv").is_file() and (out / "manifest.json").is_file()
+    assert not (out / "report.pdf").exists() and not (out / "worklist.xlsx").exists()
 
 
 def test_fail_on_exit_1(tmp_path):

@@ -51,6 +51,17 @@ INDICATOR_DIMENSION: dict[str, str] = {
 }
 
 
+#: Base units in English (reports and summaries written in English).
+UNIT_EN: dict[str, str] = {"亿元": "100 million yuan", "亿千瓦时": "100 million kWh", "万吨": "10,000 t",
+                           "万人": "10,000 persons", "万元": "10,000 yuan", "元": "yuan"}
+
+
+def unit_label(unit: object, lang: str = "en") -> str:
+    """A unit as a reader of ``lang`` expects it (``亿元`` -> ``100 million yuan`` in English)."""
+    u = "" if unit is None else str(unit)
+    return UNIT_EN.get(u, u) if lang == "en" else u
+
+
 def norm_unit(unit: object) -> str:
     """Normalised spelling of a unit (NFKC, lower case, no spaces)."""
     if unit is None:

@@ -168,3 +168,10 @@ def money(x: float) -> str:
     if not np.isfinite(x):
         return "n/a"
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}" if abs(x) >= 1 else f"{x:,.2f}"
+
+
+def money_en(x: float) -> str:
+    """An amount in 亿元 for an English sentence: ``CNY 57.7 bn`` (1 亿元 = CNY 0.1 bn)."""
+    if not np.isfinite(x):
+        return "n/a"
+    return f"CNY {money(x / 10)} bn"

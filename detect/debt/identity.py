@@ -39,7 +39,7 @@ from scipy import stats
 from detect._stats import MAD_TO_SD, empirical_null_t, fmt_p
 from detect.config import Config, threshold
 from detect.data.panel import Panel
-from detect.debt._inputs import LABEL_ZH, DebtFrame, debt_frame, money, pct, runs, series_dict
+from detect.debt._inputs import LABEL_ZH, DebtFrame, debt_frame, money, money_en, pct, runs, series_dict
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
 
@@ -182,8 +182,8 @@ class DebtIdentity(Detector):
                     indicator="limit_utilisation" if bal == "debt_balance" else bal,
                     period_start=y0, period_end=y1, detector=self.name, statistic=float(Bm[r, j] / Lm[r, j]),
                     p_value=float("nan"), family=self.family, kind=kind, effect=float(ex.max()), severity_hint=sev,
-                    summary=(f"The {lab} is above its approved limit {period_en}: {money(Bm[r, j])} 亿元 against a "
-                             f"limit of {money(Lm[r, j])} 亿元 in {int(years[j])} ({pct(ex.max(), 1)} over); a balance "
+                    summary=(f"The {lab} is above its approved limit {period_en}: {money_en(Bm[r, j])} against a "
+                             f"limit of {money_en(Lm[r, j])} in {int(years[j])} ({pct(ex.max(), 1)} over); a balance "
                              f"may not exceed its limit (国发〔2014〕43号, 财预〔2015〕225号) — check the limit "
                              f"approved by the provincial people's congress and the year-end balance."),
                     summary_zh=(f"{period_zh}{lab_zh}超过批准限额：{int(years[j])}年余额{money(Bm[r, j])}亿元，限额"
@@ -246,9 +246,9 @@ class DebtIdentity(Detector):
                     period_start=y0, period_end=y1, detector=self.name, statistic=stouffer, p_value=p_run,
                     family=self.family, kind="debt_above_deficit" if up else "debt_below_deficit",
                     effect=float(np.nansum(res["e"][r, s:e + 1])),
-                    summary=(f"Debt changed by {money(float(np.nansum(dD)))} 亿元 {period_en} against a deficit of "
-                             f"{money(float(np.nansum(dfc)))} 亿元; beyond the region's usual gap "
-                             f"({money(typical)} 亿元) {money(abs(unexplained))} 亿元 is unexplained "
+                    summary=(f"Debt changed by {money_en(float(np.nansum(dD)))} {period_en} against a deficit of "
+                             f"{money_en(float(np.nansum(dfc)))}; beyond the region's usual gap "
+                             f"({money_en(typical)}) {money_en(abs(unexplained))} is unexplained "
                              f"({'debt rose more than the deficit: borrowing outside the budget or unrecorded' if up else 'debt rose less than the deficit: deficit financed off the books or debt under-reported'}; "
                              f"{fmt_p(p_run)}); reconcile the debt table with the final accounts."),
                     summary_zh=(f"{period_zh}债务余额变动{money(float(np.nansum(dD)))}亿元，同期赤字{money(float(np.nansum(dfc)))}"
@@ -302,7 +302,7 @@ class DebtIdentity(Detector):
                 family=self.family, kind="persistent_debt_above_deficit" if up else "persistent_debt_below_deficit",
                 effect=float(res["a"][r]),
                 summary=(f"Year after year debt changed {'more' if up else 'less'} than the deficit: over {y0}-{y1} debt "
-                         f"changed by {money(dD)} 亿元 against deficits of {money(dfc)} 亿元, {money(abs(excess))} 亿元 "
+                         f"changed by {money_en(dD)} against deficits of {money_en(dfc)}, {money_en(abs(excess))} "
                          f"{'more' if up else 'less'} than the peers' typical gap (mean gap {pct(res['a'][r], 1)} of "
                          f"expenditure a year against peers, robust z = {zr[r]:.1f}, {fmt_p(float(p[r]))}); reconcile "
                          f"the debt table with the final accounts year by year."),

@@ -36,8 +36,8 @@ import pandas as pd
 
 from detect.config import Config, threshold
 from detect.data.panel import Panel
-from detect.debt._inputs import (LABEL_ZH, RESOURCES_REQUIRED, DebtFrame, debt_frame, money, pct, resources,
-                                 runs, series_dict)
+from detect.debt._inputs import (LABEL_ZH, RESOURCES_REQUIRED, DebtFrame, debt_frame, money, money_en, pct,
+                                 resources, runs, series_dict)
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
 
@@ -429,7 +429,7 @@ class DebtRatiosDetector(Detector):
                 period_start=y0, period_end=y1, detector=self.name, statistic=v_worst, p_value=float("nan"),
                 family=self.family, kind=f"grade_{worst}", effect=v_worst, severity_hint=_GRADE_SEVERITY[worst],
                 summary=(f"{spec.label_en[0].upper() + spec.label_en[1:]} {period_en}{worst_en} {pct(v_last)} in {y1} "
-                         f"({last}){lb_en}, comprehensive resources {money(res_m[r, e])} 亿元"
+                         f"({last}){lb_en}, comprehensive resources {money_en(res_m[r, e])}"
                          f"{tail_en}; check the debt and revenue figures and the repayment plan."),
                 summary_zh=(f"{spec.label_zh}{y1}年为{pct(v_last)}（{GRADE_ZH[last]}）{lb_zh}，综合财力"
                             f"{money(res_m[r, e])}亿元{worst_zh}"

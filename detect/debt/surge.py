@@ -44,7 +44,7 @@ from detect._stats import empirical_null_central, fmt_p, robust_z
 MAD_EFFICIENCY = 0.3675
 from detect.config import Config, threshold
 from detect.data.panel import Panel
-from detect.debt._inputs import DebtFrame, debt_frame, money, pct, resources, runs, series_dict
+from detect.debt._inputs import DebtFrame, debt_frame, money, money_en, pct, resources, runs, series_dict
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
 
@@ -174,7 +174,7 @@ class DebtSurge(Detector):
                 region_code=code, region_name=str(names.get(code, code)), indicator="debt_balance",
                 period_start=y0, period_end=y1, detector=self.name, statistic=stouffer, p_value=p_run,
                 family=self.family, kind="debt_surge", effect=float(np.nansum(eg["x_rev"][r, s:e + 1])),
-                summary=(f"Debt rose {pct(cum_d)} {period_en} (to {money(D[r, e])} 亿元) while general budget revenue "
+                summary=(f"Debt rose {pct(cum_d)} {period_en} (to {money_en(D[r, e])}) while general budget revenue "
                          f"rose {pct(cum_r)} and GDP {pct(cum_gdp)}; peers' debt grew a median {pct(med, 1)} a year "
                          f"(max robust z of the excess = {zmax:.1f}, {fmt_p(p_run)}); check the borrowing approvals, "
                          f"the projects financed and any LGFV borrowing behind it."),

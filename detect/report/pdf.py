@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from detect.data.units import unit_label
 from detect.report import charts, content
 from detect.report.fonts import FAMILY, MONO_FAMILY, font_dir
 from detect.report.i18n import family_label, severity_label, status_label, t
@@ -497,7 +498,7 @@ def _data_appendix(doc: _Doc, data: RunData) -> None:
             first = r.get("first_period", r.get("first", ""))
             last = r.get("last_period", r.get("last", ""))
             span = f"{first}–{last}" if first and last and first != last else str(first or last or "–")
-            cells += [lit(content.indicator_label(ind, lang)), f"raw({lit(ind)})", lit(r.get("unit", "") or "–"), lit(span)]
+            cells += [lit(content.indicator_label(ind, lang)), f"raw({lit(ind)})", lit(unit_label(r.get("unit", ""), lang) or "–"), lit(span)]
         doc.add("#table(columns: (1fr, auto, auto, auto), " + ", ".join(cells) + ")")
 
 
