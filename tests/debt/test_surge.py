@@ -92,3 +92,10 @@ def test_sample_recall_of_planted_surges():
         found += bool(hit)
     assert len(truth) >= 4
     assert found / len(truth) >= 0.9
+
+
+def test_english_summary_has_no_chinese_units():
+    p = growth_panel(n=24, surge=(3, [2016, 2017], 0.35))
+    f = next(f for f in DebtSurge().run(p, CFG) if f.region_code == "990400" and f.period_start == "2016")
+    assert "亿元" not in f.summary and " bn)" in f.summary and "CNY " in f.summary
+    assert "亿元" in f.summary_zh
