@@ -121,6 +121,12 @@ def _count_part(x: np.ndarray, k: int, lo: float, sign: str) -> tuple[np.ndarray
         if fixed:
             np.copyto(jb, _DISCARD, where=(jb < 0) | (jb >= _DISCARD))
         joint += np.bincount(jb, minlength=_DISCARD + 1)
+    return _assemble(joint, k3, slow_e, slow_l, kept, k)
+
+
+def _assemble(joint: np.ndarray, k3: np.ndarray, slow_e: list[np.ndarray], slow_l: list[np.ndarray], kept: int,
+              k: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Counts and magnitude histogram from the joint bins ``j * 90 + lead2`` and the exact slow path."""
     # joint bins j * 90 + lead2 -> (j, lead2 - 10); e = 14 - j
     grid = joint[10:10 + _NJ * 90].reshape(_NJ, 90)
     hist = np.zeros((_N_E, 90), np.int64)
@@ -142,6 +148,78 @@ def _count_part(x: np.ndarray, k: int, lo: float, sign: str) -> tuple[np.ndarray
         else:
             counts = counts + np.bincount(lead // 10 - 1, minlength=9)
     return counts.astype(np.int64), hist.ravel(), kept
+
+
+# --- optional compiled scan (numba) --------------------------------------------------------------
+#: the numba kernel is used for arrays at least this long (below, its one-off compile costs more than it saves)
+NUMBA_MIN_VALUES = 1 << 20
+#: j = 14 - floor(log10 a) is JEST[e2] or JEST[e2] - 1 for a in [2^(e2-1023), 2^(e2-1022)): the decimal
+#: exponent of a binade is floor((e2 - 1023) log10 2) or one more. Out-of-range entries send values to the
+#: exact path (zero and subnormals, exponents no single exact power of ten scales).
+_JEST = np.where((np.arange(2048) > 0) & (np.arange(2048) < 2047),
+                 14 - np.floor((np.arange(2048) - 1023) * np.log10(2.0)).astype(np.int64), -1)
+_SIGN_MODE = {"positive": 0, "negative": 1, "absolute": 2}
+_numba_scan = None
+
+
+def _numba_kernel():
+    """The compiled scan (built once; None when numba is not installed or disabled by DETECT_NO_NUMBA)."""
+    global _numba_scan
+    if _numba_scan is not None or os.environ.get("DETECT_NO_NUMBA"):
+        return _numba_scan or None
+    try:
+        import numba
+    except ImportError:
+        _numba_scan = False
+        return None
+
+    @numba.njit(cache=True, nogil=True)
+    def scan(x, xi, k, lo, mode, T, JEST, joint, k3, slow):  # pragma: no cover - compiled
+        kept = 0
+        ns = 0
+        div = np.int64(10 ** 12) if k == 3 else np.int64(10 ** 13)
+        for i in range(x.shape[0]):
+            v = x[i]
+            a = v if mode == 0 else (-v if mode == 1 else abs(v))
+            if not (a >= lo and a < np.inf):          # NaN, inf, zero, wrong sign, below the minimum
+                continue
+            kept += 1
+            j = JEST[(xi[i] >> 52) & 2047]
+            if j < 0 or j > 22:
+                slow[ns] = i
+                ns += 1
+                continue
+            n = np.rint(a * T[j])
+            if n >= 1e15 and j > 0:
+                j -= 1
+                n = np.rint(a * T[j])
+            if not (n > 1e14 and n < 1e15):
+                slow[ns] = i
+                ns += 1
+                continue
+            lead = np.int64(n) // div
+            if k == 3:
+                k3[lead - 100] += 1
+                lead = lead // 10
+            joint[j * 90 + lead] += 1
+        return kept, ns
+
+    _numba_scan = scan
+    return scan
+
+
+def _count_part_numba(scan, x: np.ndarray, k: int, lo: float, sign: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`_count_part` by the compiled scan: one pass, the same joint bins and exact slow path."""
+    joint = np.zeros(_DISCARD + 1, np.int64)
+    k3 = np.zeros(900, np.int64)
+    slow = np.empty(len(x), np.int64)
+    kept, ns = scan(x, x.view(np.int64), k, lo, _SIGN_MODE[sign], _T, _JEST, joint, k3, slow)
+    slow_e, slow_l = [], []
+    if ns:
+        nn, ee = _significand(np.abs(x[slow[:ns]]))
+        slow_e.append(ee)
+        slow_l.append(np.floor(nn / (1e12 if k == 3 else 1e13)).astype(np.intp))
+    return _assemble(joint, k3, slow_e, slow_l, int(kept), k)
 
 
 def count_leading_float(x: np.ndarray, k: int, min_value: float | None, sign: str,
@@ -171,9 +249,16 @@ def count_leading_float(x: np.ndarray, k: int, min_value: float | None, sign: st
     parts = max(1, min(workers, len(x) // (8 * _BLOCK)))
     bounds = np.linspace(0, len(x), parts + 1).astype(int)
     chunks = [x[bounds[i]:bounds[i + 1]] for i in range(parts)]
+    scan = _numba_kernel() if len(x) >= NUMBA_MIN_VALUES else None
+    if scan is not None:
+        def part(c):
+            return _count_part_numba(scan, c, k, lo, sign)
+    else:
+        def part(c):
+            return _count_part(c, k, lo, sign)
     if parts == 1:
-        res = [_count_part(chunks[0], k, lo, sign)]
+        res = [part(chunks[0])]
     else:
         with ThreadPoolExecutor(parts) as ex:
-            res = list(ex.map(lambda c: _count_part(c, k, lo, sign), chunks))
+            res = list(ex.map(part, chunks))
     return sum(r[0] for r in res), sum(r[1] for r in res), int(sum(r[2] for r in res))

@@ -14,26 +14,49 @@ EDGES = [0.0, -0.0, -5.0, np.nan, np.inf, -np.inf, 0.29, -0.29, 999999999999998.
          1.7976931348623157e308, 1e15, 1e-8, 9.99999999e-9, 1.0, 10.0, 0.1 + 0.2, 1153.35, 50.0]
 
 
+def _engine(name: str):
+    """Force the numpy blocks or the compiled (numba) scan of the fast kernel for any array length."""
+    from unittest import mock
+
+    from detect.digits import _kernels
+
+    if name == "numba":
+        pytest.importorskip("numba", reason="numba (optional accelerator, in the test extra) is not installed")
+        return mock.patch.object(_kernels, "NUMBA_MIN_VALUES", 0)
+    return mock.patch.object(_kernels, "_numba_kernel", lambda: None)
+
+
+ENGINES = ["numpy", "numba"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("test", ["first", "first-two", "first-three"])
 @pytest.mark.parametrize("sign", ["positive", "negative", "absolute"])
 @pytest.mark.parametrize("min_value", [None, 10.0])
-def test_fast_kernel_equals_exact_path(test, sign, min_value):
+def test_fast_kernel_equals_exact_path(test, sign, min_value, engine):
     rng = np.random.default_rng(2)
     x = np.r_[np.round(10 ** rng.uniform(-3, 7, 150_000), 2) * rng.choice([1, -1], 150_000), np.tile(EDGES, 200)]
-    fast = count_leading_fast(x, test, min_value=min_value, sign=sign)
+    with _engine(engine):
+        fast = count_leading_fast(x, test, min_value=min_value, sign=sign)
     _, slow = codes_from_digits(extract(x, trailing=False), test, min_value=min_value, sign=sign)
     np.testing.assert_array_equal(fast.counts, slow.counts)
     np.testing.assert_array_equal(fast.magnitude_hist, slow.magnitude_hist)
     assert fast.exclusions() == slow.exclusions()
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=200))
-def test_fast_kernel_any_floats(values):
-    x = np.array(values, dtype=float)
-    fast = count_leading_fast(x, "first-two", sign="absolute")
-    _, slow = codes_from_digits(extract(x, trailing=False), "first-two", sign="absolute")
-    np.testing.assert_array_equal(fast.counts, slow.counts)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fast_kernel_any_floats(engine):
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=200))
+    def check(values):
+        x = np.array(values, dtype=float)
+        fast = count_leading_fast(x, "first-two", sign="absolute")
+        _, slow = codes_from_digits(extract(x, trailing=False), "first-two", sign="absolute")
+        np.testing.assert_array_equal(fast.counts, slow.counts)
+        np.testing.assert_array_equal(fast.magnitude_hist, slow.magnitude_hist)
+
+    with _engine(engine):
+        check()
 
 
 def test_counts_add_over_chunks():
