@@ -59,3 +59,16 @@ def test_ranking_is_deterministic(repo, sample_run):
     r = sample_run.regions
     assert r["rank"].tolist() == list(range(1, len(r) + 1))
     assert r["risk_score"].is_monotonic_decreasing
+
+
+def test_no_generic_what_to_check_sentences(sample_run):
+    # issue 6: "what to check next (for revenue: the non-tax items ...; for GDP: electricity and VAT by
+    # sector). No generic sentences."
+    f = sample_run.findings
+    assert not f["summary"].str.contains("against source records").any()
+    assert not f["summary_zh"].str.contains("的原始记录。").any()
+    rev = f[(f["detector"] == "growth_peers") & (f["indicator"] == "fiscal_revenue")]
+    gdp = f[(f["detector"] == "growth_peers") & (f["indicator"] == "gdp")]
+    assert len(rev) and rev["summary"].str.contains("non-tax items").all()
+    assert rev["summary_zh"].str.contains("非税收入").all()
+    assert len(gdp) and gdp["summary"].str.contains("electricity").all()

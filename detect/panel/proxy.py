@@ -30,6 +30,7 @@ from detect._stats import fmt_p, fmt_pct
 from detect.config import Config, threshold
 from detect.data.aliases import label
 from detect.data.panel import Panel
+from detect.explain import what_to_check
 from detect.findings import Finding, Findings
 from detect.panel._fe import robust_fe
 from detect.panel._runs import (ar_inflation, find_runs, fit_null, lag1_correlation, log_growth,
@@ -218,8 +219,7 @@ class ProxyDivergence(Detector):
         names = regions["region_name"].astype(str).to_dict()
         labels_en = [label(q) for q in used]
         labels_zh = [label(q, "zh") for q in used]
-        nxt_en, nxt_zh = NEXT_CHECK.get(rep, (f"check the {label(rep)} figures against source records",
-                                              f"请核对{label(rep, 'zh')}原始记录"))
+        nxt_en, nxt_zh = NEXT_CHECK.get(rep, (what_to_check(rep), what_to_check(rep, lang="zh")))
         beta = [float(b) for b in fit.beta]
         for r, pi in zip(runs.itertuples(index=False), p):
             i, sl, k = r.row, slice(r.c0, r.c1 + 1), int(r.k)

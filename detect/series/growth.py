@@ -22,6 +22,7 @@ from detect.config import Config, threshold
 from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.data.units import INDICATOR_DIMENSION
+from detect.explain import what_to_check
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
 from detect.series._common import get_series, series_dict
@@ -137,10 +138,10 @@ class GrowthPeers(Detector):
                     effect=g_ - c_,
                     summary=(f"{label(ind)} {direction} {fmt_pct(abs(growth))} in {yr} against a peer median "
                              f"of {fmt_pct(med)} across {ni} regions (robust z = {zi:.1f}, "
-                             f"{fmt_p(pi)}); check the {label(ind)} figures of {yr} against source records."),
+                             f"{fmt_p(pi)}); for {yr}, {what_to_check(ind)}."),
                     summary_zh=(f"{yr}年{label(ind, 'zh')}{'增长' if g_ > 0 else '下降'}{fmt_pct(abs(growth))}，"
                                 f"同年{ni}个同级地区中位数为{fmt_pct(med)}（稳健z={zi:.1f}，"
-                                f"{fmt_p(pi)}）；请核对{yr}年{label(ind, 'zh')}的原始记录。"),
+                                f"{fmt_p(pi)}）；针对{yr}年，{what_to_check(ind, lang='zh')}。"),
                     evidence={"growth": float(growth), "peer_median_growth": float(med),
                               "peer_scale_log": float(scl[j]), "peer_n": ni,
                               "null_t_df": null_of[grps[j]][0], "null_t_scale": null_of[grps[j]][1],
