@@ -177,7 +177,6 @@ def _numba_kernel():
     def scan(x, xi, k, lo, mode, T, JEST, joint, k3, slow):  # pragma: no cover - compiled
         kept = 0
         ns = 0
-        div = np.int64(10 ** 12) if k == 3 else np.int64(10 ** 13)
         for i in range(x.shape[0]):
             v = x[i]
             a = v if mode == 0 else (-v if mode == 1 else abs(v))
@@ -197,11 +196,12 @@ def _numba_kernel():
                 slow[ns] = i
                 ns += 1
                 continue
-            lead = np.int64(n) // div
-            if k == 3:
-                k3[lead - 100] += 1
-                lead = lead // 10
-            joint[j * 90 + lead] += 1
+            if k == 3:                               # constant divisors: multiply-and-shift, no division
+                lead3 = np.int64(n) // 1000000000000
+                k3[lead3 - 100] += 1
+                joint[j * 90 + lead3 // 10] += 1
+            else:
+                joint[j * 90 + np.int64(n) // 10000000000000] += 1
         return kept, ns
 
     _numba_scan = scan
