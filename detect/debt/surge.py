@@ -70,7 +70,7 @@ def excess_growth(frame: DebtFrame) -> dict[str, np.ndarray]:
             "x_rev": g_debt - g_rev, "x_gdp": g_debt - g_gdp}
 
 
-def lag_correlations(Z: np.ndarray, clip: float = 3.0) -> np.ndarray:
+def lag_correlations(Z: np.ndarray, clip: float) -> np.ndarray:
     """``ρ_l`` for lags ``l = 1 .. T-1``: correlation of ``Z[:, t]`` with ``Z[:, t + l]`` over all
     regions and years (values clipped at ``±clip``; NaN pairs skipped; < 0 or undefined → 0)."""
     Zc = np.clip(Z, -clip, clip)
@@ -154,7 +154,7 @@ class DebtSurge(Detector):
         years = frame.years
         D = frame.matrix("debt_balance")
         peer_g = _peer_median(eg["g_debt"], level, years)
-        rho = lag_correlations(Z)
+        rho = lag_correlations(Z, float(threshold("debt.surge_rho_clip", config)))
         for r, s, e in runs(hit):
             code = str(frame.codes[r])
             k = e - s + 1
