@@ -18,9 +18,9 @@ the debt signal; 综合财力 growth is reported in the evidence.
 p-values are one-sided (borrowing *faster*) from a Student-t empirical null fitted to the centre of
 all z pooled (Efron 2004, central matching: the surges being looked for do not shape it; a maximum-
 likelihood fit let four planted surges pull the tails to t_2 and hid them), with at most
-0.37 (n − 1) degrees of freedom for ``n`` peers (the MAD in the z's denominator is itself estimated). Consecutive significant years are one
-episode: one finding, with the Stouffer combination of the years' normal scores corrected for their
-correlation (Strube 1985, Psychol. Bull. 97:334-341),
+0.37 (n − 1) degrees of freedom for ``n`` peers (the MAD in the z's denominator is itself estimated).
+Consecutive significant years are one episode: one finding, with the Stouffer combination of the
+years' normal scores corrected for their correlation (Strube 1985, Psychol. Bull. 97:334-341),
 
     Z = Σ_t Φ⁻¹(1 - p_t) / sqrt(k + 2 Σ_{l<k} (k - l) ρ_l),
 
@@ -38,10 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from detect._stats import empirical_null_central, fmt_p, robust_z
-
-#: Gaussian efficiency of the MAD as a scale estimator (Rousseeuw & Croux 1993, JASA 88:1273-1283).
-MAD_EFFICIENCY = 0.3675
+from detect._stats import MAD_EFFICIENCY, empirical_null_central, fmt_p, robust_z
 from detect.config import Config, threshold
 from detect.data.panel import Panel
 from detect.debt._inputs import DebtFrame, debt_frame, money, money_en, pct, resources, runs, series_dict
