@@ -4,16 +4,17 @@ Three sub-tests per region and indicator, combined by Bonferroni (``p = min(1, k
 over the ``k`` sub-tests that apply), so that one finding and one hypothesis stand per series:
 
 1. **Peers.** Growth ``g_t`` (log growth of a level, or the reported rate / 100 for
-   ``gdp_real_growth``) minus the same-year peer median, detrended by its own linear trend;
-   ``s^2`` is the residual variance on ``nu = n - 2`` degrees of freedom. Against the peer
-   median variance ``s0^2``, the Wilson–Hilferty transform
-   ``w = ((s^2 / s0^2)^(1/3) - (1 - 2/(9 nu))) / sqrt(2/(9 nu))`` is close to N(0, 1) for a
-   chi-square variance ratio (Wilson & Hilferty 1931). Legitimately different volatilities across
-   regions widen the spread of ``w``; it is re-centred on the peers' median and divided by
-   ``max(1, robust s.d. of w across peers)`` (an empirical null, Efron 2004), and the p-value is
-   the lower tail ``Phi(z)`` (one-sided: only too little volatility is evidence).
-2. **Proxies.** Where electricity, night lights or rail freight are present: the same statistic
-   on the log variance ratio ``s^2(g) / s^2(g_proxy)`` of the region against the peers' ratios.
+   ``gdp_real_growth``), detrended by its own linear trend over each window of ``window_years``
+   rates; ``s^2`` is the residual variance on ``nu = n - 2`` degrees of freedom. Its ratio to the
+   peers' median variance in the same window is referred to a chi-square on *effective* degrees of
+   freedom ``v <= nu``, those whose ``log chi2`` has the interquartile range of the peers' ``log s^2``
+   (:func:`effective_df`, :func:`low_variance_p`): serial correlation and legitimately different
+   volatilities widen the peers' spread and fatten the lower tail. The statistic is the smallest
+   window's ``z = Phi^-1(p)``, referred to a simulated null of that minimum (:func:`window_scan`).
+   One-sided: only too little volatility is evidence.
+2. **Proxies.** Where electricity, night lights or rail freight are present, over the whole series:
+   the log variance ratio ``ln(s^2(g) / s^2(g_proxy)) / sqrt(4 / nu)`` averaged over the proxies,
+   re-centred on the peers' median and divided by ``max(1, robust s.d.)`` (:func:`low_tail_peer_z`).
 3. **Heaping** (``gdp_real_growth`` reported with one decimal): the count of rates whose last
    digit is 0 or 5 against Binomial(n, 0.2) (upper tail); the last digit of a rate reported to
    0.1 pp is uniform for honest figures (a rounding argument, Nigrini 2012 ch. 8).
@@ -75,13 +76,6 @@ def detrended_variance(g: np.ndarray, min_obs: int) -> tuple[np.ndarray, np.ndar
         s2 = (r * r).sum(1) / nu
     s2 = np.where(n >= min_obs, s2, np.nan)
     return s2, nu.astype(float)
-
-
-def wilson_hilferty(ratio: np.ndarray, nu: np.ndarray) -> np.ndarray:
-    """Approximately N(0, 1) transform of a variance ratio ``s^2 / sigma^2`` on ``nu`` d.f."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = 2.0 / (9.0 * nu)
-        return (np.cbrt(ratio) - (1.0 - c)) / np.sqrt(c)
 
 
 _NU_GRID = np.geomspace(0.5, 400.0, 800)

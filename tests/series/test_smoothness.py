@@ -8,7 +8,7 @@ from scipy import stats
 
 from detect.config import load_config
 from detect.series.smoothness import (Smoothness, detrended_variance, effective_df, heaping, low_variance_p,
-                                      wilson_hilferty, window_scan)
+                                      window_scan)
 from series_panels import panel_from_matrix, random_walk_levels
 
 CFG = load_config()
@@ -19,14 +19,6 @@ def _rates(rng, R, T, smooth=(), sd=1.0):
     for r in smooth:
         g[r] = 7.0 + np.linspace(0.5, -0.5, T) + rng.normal(0, 0.1 * sd, T)
     return np.round(g, 1)
-
-
-def test_wilson_hilferty_matches_chi_square_cdf():
-    # Wilson & Hilferty (1931): Phi(WH(q / nu)) approximates the chi-square cdf within ~0.005 for nu >= 6
-    for nu in (6, 10, 20):
-        q = stats.chi2.ppf([0.01, 0.05, 0.5, 0.95], nu)
-        approx = stats.norm.cdf(wilson_hilferty(q / nu, np.full(4, float(nu))))
-        assert np.allclose(approx, [0.01, 0.05, 0.5, 0.95], atol=0.005)
 
 
 def test_effective_df_recovers_chi_square_and_never_exceeds_nu():
