@@ -115,3 +115,59 @@ def test_console_script_subprocess(tmp_path):
     r = subprocess.run([sys.executable, "-m", "detect.cli", "run", str(tmp_path / "none.csv")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "no such file" in r.stderr
+
+
+def test_debug_shows_the_traceback_and_internal_errors_exit_3(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"")
+    # --debug: the error propagates (a traceback) instead of the one-line message
+    from detect.exceptions import DetectError
+    with pytest.raises(DetectError):
+        main(["run", str(bad), "--out", str(tmp_path / "o"), "--debug"])
+    # a bug inside a command: one line naming it, exit 3, no traceback
+    import detect.pipeline
+
+    def boom(*a, **k):
+        raise ZeroDivisionError("planted")
+
+    monkeypatch.setattr(detect.pipeline, "run", boom)
+    p = _panel_csv(tmp_path)
+    assert main(["run", str(p), "--out", str(tmp_path / "o2"), "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError: planted" in err and "Traceback" not in err
+    with pytest.raises(ZeroDivisionError):
+        main(["run", str(p), "--out", str(tmp_path / "o3"), "--quiet", "--debug"])
+
+
+def test_progress_bar_on_a_terminal_and_quiet(tmp_path):
+    """The tqdm bar ("detectors") is drawn when stderr is a terminal; --quiet writes nothing to stderr."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    p = _panel_csv(tmp_path, n_regions=12)
+    cmd = [sys.executable, "-m", "detect.cli", "run", str(p), "--out", str(tmp_path / "o"), "--no-register",
+           "--no-report"]
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))   # a terminal has a width
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:           # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    tty_err = b"".join(chunks).decode("utf-8", "replace")
+    import re
+    assert re.search(r"detectors:\s+\d+%\|.*\| \d+/\d+ \[", tty_err)   # "detectors:  50%|███  | 8/16 [..."
+    assert "rows in" in tty_err
+    quiet = subprocess.run(cmd + ["--quiet"], capture_output=True, text=True)
+    assert quiet.returncode == 0 and quiet.stderr == ""
