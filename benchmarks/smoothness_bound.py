@@ -4,7 +4,7 @@ An oracle that knows the smoothed window and the exact null of honest growth (AR
 ``rho``, the sample generator's 0.5) compares the detrended variance of the window's ``n`` growth
 rates with the peers' median. This script simulates that null and prints ``P(ratio <= r)`` for the
 ratios of the sample's smoothed regions (docs/quality.md, "Why one smoothed region is missed"),
-next to the chi-square on nominal and on the detector's effective degrees of freedom.
+next to the chi-square on the nominal degrees of freedom.
 
 Usage::
 

@@ -8,8 +8,10 @@ from scipy import optimize, stats
 
 #: 1 / Phi^-1(3/4): makes the median absolute deviation a consistent estimator of sigma for normal data.
 MAD_TO_SD = 1.482602218505602
-#: Gaussian efficiency of the MAD as a scale estimator (Rousseeuw & Croux 1993, JASA 88:1273-1283): a
-#: robust z scaled by the MAD of n values is at best Student t on about 0.37 (n - 1) degrees of freedom.
+#: Gaussian efficiency of the MAD as a scale estimator (Rousseeuw & Croux 1993, JASA 88:1273-1283). Our
+#: approximation (not a result of that paper): a z scaled by the MAD of n values has tails like a
+#: Student t on about 0.37 (n - 1) degrees of freedom, as a z scaled by a variance estimate on that
+#: many effective degrees of freedom would.
 MAD_EFFICIENCY = 0.3675
 
 
@@ -45,8 +47,8 @@ def empirical_null_t(z: np.ndarray, min_n: int = 30) -> tuple[float, float]:
     return df, float(scale)
 
 
-def empirical_null_central(z: np.ndarray, min_n: int = 30, quantiles: tuple[float, float] = (0.5, 0.9)
-                           ) -> tuple[float, float]:
+def empirical_null_central(z: np.ndarray, min_n: int = 30, quantiles: tuple[float, float] = (0.5, 0.9),
+                           max_df: float = float("inf")) -> tuple[float, float]:
     """Student-t empirical null ``(df, scale)`` of pooled statistics, fitted to their central part.
 
     Efron's empirical null (Efron 2004, JASA 99:96-104) is estimated from the centre of the
@@ -55,7 +57,9 @@ def empirical_null_central(z: np.ndarray, min_n: int = 30, quantiles: tuple[floa
     ratio of the two fixes ``df`` (``inf``, i.e. normal, when it is no wider than the normal's; at
     least 2), the median fixes ``scale``. A maximum-likelihood fit instead lets a few planted
     20-sigma values pull ``df`` down to about 2 and hide themselves. With fewer than ``min_n``
-    values returns (inf, 1) (the theoretical normal).
+    values returns (inf, 1) (the theoretical normal). ``max_df`` caps the degrees of freedom when
+    the tails are known to be at least that heavy; the scale is then matched to the median with the
+    capped ``df``.
     """
     a = np.abs(np.asarray(z, dtype=float))
     a = a[np.isfinite(a)]
@@ -65,6 +69,10 @@ def empirical_null_central(z: np.ndarray, min_n: int = 30, quantiles: tuple[floa
     if not q_lo > 0:
         return float("inf"), 1.0
     p_lo, p_hi = (1.0 + quantiles[0]) / 2.0, (1.0 + quantiles[1]) / 2.0
+    if np.isfinite(max_df):
+        df, sc = empirical_null_central(a, min_n, quantiles)
+        df = float(max(2.0, min(df, max_df)))
+        return df, float(q_lo / stats.t.ppf(p_lo, df))
     ratio = q_hi / q_lo
     normal_ratio = stats.norm.ppf(p_hi) / stats.norm.ppf(p_lo)
     if ratio <= normal_ratio:

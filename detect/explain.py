@@ -41,6 +41,28 @@ _CHECK: dict[str, tuple[str, str]] = {
     "pm25": ("check monitoring-station data for interference (station relocation, spraying, data deletion)",
              "核查监测站点数据是否受到干预（站点迁移、喷淋降尘、删改数据）"),
     "electricity": ("check electricity data against the grid company's records", "将用电量与电网公司数据核对"),
+    "interest_paid": ("check interest paid against the bond and loan repayment schedules and the budget's interest line",
+                      "将利息支出与债券、贷款还本付息计划及预算付息科目核对"),
+    "debt_service": ("check debt service against the repayment schedules, refinancing bonds (再融资债券) issued "
+                     "and any deferred repayments",
+                     "将偿债支出与还本付息计划、再融资债券发行及展期情况核对"),
+    "fund_revenue": ("check government-fund revenue against land-transfer contracts and the land-reserve "
+                     "centre's accounts, including land sold to LGFVs",
+                     "将政府性基金收入与土地出让合同、土地储备中心账目核对，关注向融资平台出让土地"),
+    "land_revenue": ("check land-sale revenue against the transfer contracts and whether the buyers were the "
+                     "government's own LGFVs",
+                     "将土地出让收入与出让合同核对，关注受让方是否为本级融资平台"),
+    "fiscal_expenditure": ("check expenditure against the final accounts (决算) and the treasury's payment records",
+                           "将财政支出与决算报表及国库支付记录核对"),
+    "transfer_revenue": ("check transfers received against the higher level's transfer notices",
+                         "将上级补助收入与上级转移支付文件核对"),
+    "night_lights": ("check the night-light series for sensor changes (DMSP to VIIRS) and cloud or fire "
+                     "contamination before reading it as an economic signal",
+                     "核查夜间灯光数据是否受传感器更替（DMSP至VIIRS）、云层或火点影响，再作经济判断"),
+    "rail_freight": ("check rail freight against the railway bureau's station statistics",
+                     "将铁路货运量与铁路局站点统计核对"),
+    "population": ("check population against the census and the public-security household registers",
+                   "将人口数据与人口普查及公安户籍数据核对"),
 }
 _DEFAULT = ("check the figure against its source records and the statistical bureau's working papers",
             "将该数据与原始记录及统计部门工作底稿核对")

@@ -210,11 +210,13 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def significant(f: float, digits: int = 10) -> float:
-    """``f`` rounded to ``digits`` significant digits (not decimal places: a p-value of 2e-27 stays 2e-27).
+    """``f`` with float noise removed for writing: ``digits`` decimal places for ``|f| >= 1`` and
+    ``digits`` significant digits below 1 (a p-value of 2e-27 stays 2e-27; an amount of
+    12345678901.5 keeps its digits).
 
     The written text is the shortest repr of that float, so two runs write the same bytes.
     """
-    return float(f"{f:.{digits}g}")
+    return round(f, digits) if abs(f) >= 1 else float(f"{f:.{digits}g}")
 
 
 def _fmt(v: Any) -> str:

@@ -154,8 +154,16 @@ def test_progress_bar_on_a_terminal_and_quiet(tmp_path):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))   # a terminal has a width
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)
-    chunks = []
-    while True:
+    import select
+    import time
+
+    chunks, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 1.0)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
         try:
             data = os.read(master, 4096)
         except OSError:           # the child closed the terminal
@@ -164,6 +172,8 @@ def test_progress_bar_on_a_terminal_and_quiet(tmp_path):
             break
         chunks.append(data)
     os.close(master)
+    if proc.poll() is None:
+        proc.kill()
     assert proc.wait(timeout=120) == 0
     tty_err = b"".join(chunks).decode("utf-8", "replace")
     import re

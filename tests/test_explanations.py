@@ -65,7 +65,12 @@ def test_no_generic_what_to_check_sentences(sample_run):
     # issue 6: "what to check next (for revenue: the non-tax items ...; for GDP: electricity and VAT by
     # sector). No generic sentences."
     f = sample_run.findings
+    from detect.explain import what_to_check
+
+    generic_en, generic_zh = what_to_check("no-such-indicator"), what_to_check("no-such-indicator", lang="zh")
     assert not f["summary"].str.contains("against source records").any()
+    assert not f["summary"].str.contains(generic_en, regex=False).any()
+    assert not f["summary_zh"].str.contains(generic_zh, regex=False).any()
     assert not f["summary_zh"].str.contains("的原始记录。").any()
     rev = f[(f["detector"] == "growth_peers") & (f["indicator"] == "fiscal_revenue")]
     gdp = f[(f["detector"] == "growth_peers") & (f["indicator"] == "gdp")]

@@ -53,10 +53,12 @@ def test_tiny_p_values_keep_ten_significant_digits(tmp_path):
 
     f = Finding(region_code="1", region_name="a", indicator="gdp", period_start="2014", period_end="2014",
                 detector="growth_peers", statistic=12.3456789012345, p_value=1.9712345678912e-27,
-                summary="s", summary_zh="s", evidence={"p": 3.1e-15, "x": 0.034736569712345})
+                summary="s", summary_zh="s", evidence={"p": 3.1e-15, "x": 0.034736569712345,
+                                                       "amount": 12345678901.5})
     write_findings(findings_frame([f]), tmp_path)
     df = pd.read_csv(tmp_path / "findings.csv", dtype=str)
     assert df["p_value"].iat[0] == "1.971234568e-27"
-    assert df["statistic"].iat[0] == "12.3456789"
+    assert df["statistic"].iat[0] == "12.3456789012"
     ev = json.loads((tmp_path / "evidence.jsonl").read_text().splitlines()[0])
     assert ev["evidence"]["p"] == 3.1e-15 and ev["evidence"]["x"] == 0.03473656971
+    assert ev["evidence"]["amount"] == 12345678901.5        # large values keep their digits

@@ -67,16 +67,17 @@ def excess_growth(frame: DebtFrame) -> dict[str, np.ndarray]:
             "x_rev": g_debt - g_rev, "x_gdp": g_debt - g_gdp}
 
 
-def lag_correlations(Z: np.ndarray, clip: float) -> np.ndarray:
+def lag_correlations(Z: np.ndarray, clip: float, min_pairs: int) -> np.ndarray:
     """``ρ_l`` for lags ``l = 1 .. T-1``: correlation of ``Z[:, t]`` with ``Z[:, t + l]`` over all
-    regions and years (values clipped at ``±clip``; NaN pairs skipped; < 0 or undefined → 0)."""
+    regions and years (values clipped at ``±clip``; NaN pairs skipped; < 0, undefined or fewer than
+    ``min_pairs`` pairs → 0)."""
     Zc = np.clip(Z, -clip, clip)
     T = Z.shape[1]
     rho = np.zeros(max(T, 1))
     for lag in range(1, T):
         a, b = Zc[:, :-lag].ravel(), Zc[:, lag:].ravel()
         ok = np.isfinite(a) & np.isfinite(b)
-        if ok.sum() >= 30 and a[ok].std() > 0 and b[ok].std() > 0:
+        if ok.sum() >= min_pairs and a[ok].std() > 0 and b[ok].std() > 0:
             rho[lag] = max(0.0, float(np.corrcoef(a[ok], b[ok])[0, 1]))
     return rho
 
@@ -132,14 +133,20 @@ class DebtSurge(Detector):
                              f"fewer than {min_peers} peers that year, or no peer spread)")
         if not ok.any():
             return out
-        df_, sc = empirical_null_central(zz[ok.to_numpy()])
-        # a robust z whose scale is 1.4826 MAD of n peers is at best Student t on about 0.37 (n - 1) d.f.
-        # (the MAD's Gaussian efficiency, Rousseeuw & Croux 1993): the centre alone cannot show that tail
-        n_peer = np.fmax(ns_[0], ns_[1])[ok.to_numpy()]
-        df_ = float(min(df_, max(2.0, MAD_EFFICIENCY * (np.median(n_peer) - 1))))
+        # one null per peer group (level): a robust z whose scale is 1.4826 MAD of n peers has tails like
+        # a Student t on about 0.37 (n - 1) d.f. (MAD_EFFICIENCY), which the centre alone cannot show:
+        # 8 provinces get about 2.6 d.f., 100 prefectures about 36
+        n_peer = np.fmax(ns_[0], ns_[1])
+        okv = ok.to_numpy()
+        lv = grp.to_numpy()
         p = np.full(len(zz), np.nan)
-        zs = zz[ok.to_numpy()] / sc
-        p[ok.to_numpy()] = stats.norm.sf(zs) if np.isinf(df_) else stats.t.sf(zs, df_)
+        nulls = {}
+        for g in np.unique(lv[okv]):
+            rows = okv & (lv == g)
+            cap = MAD_EFFICIENCY * (float(np.median(n_peer[rows])) - 1.0)
+            df_g, sc_g = empirical_null_central(zz[rows], max_df=cap)
+            p[rows] = stats.t.sf(zz[rows] / sc_g, df_g)
+            nulls[g] = (df_g, sc_g)
         out.n_tests += int(ok.sum())
         n = pd.Series(np.fmax(ns_[0], ns_[1]))
         Zrev, Zgdp = zstack[0].reshape(R, T), zstack[1].reshape(R, T)
@@ -151,7 +158,11 @@ class DebtSurge(Detector):
         years = frame.years
         D = frame.matrix("debt_balance")
         peer_g = _peer_median(eg["g_debt"], level, years)
-        rho = lag_correlations(Z, float(threshold("debt.surge_rho_clip", config)))
+        rho = lag_correlations(Z, float(threshold("debt.surge_rho_clip", config)),
+                               int(threshold("debt.surge_rho_min_pairs", config)))
+        if len(rho) > 1 and rho[1] == 0.0 and np.isfinite(Z).sum() > 0:
+            out.notes.append("debt_surge: no lag-1 correlation of the yearly z could be estimated (too few "
+                             "region-year pairs or none positive); runs of years are combined as independent")
         for r, s, e in runs(hit):
             code = str(frame.codes[r])
             k = e - s + 1
@@ -188,7 +199,8 @@ class DebtSurge(Detector):
                           "p": series_dict(years[s:e + 1], P[r, s:e + 1], 10),
                           "peer_median_debt_growth": med,
                           "peer_n": series_dict(years[s:e + 1], n.to_numpy().reshape(R, T)[r, s:e + 1]),
-                          "null_t_df": df_, "null_t_scale": sc, "stouffer_z": stouffer,
+                          "null_t_df": nulls[lv[r * T]][0], "null_t_scale": nulls[lv[r * T]][1],
+                          "stouffer_z": stouffer,
                           "lag_correlations": [round(float(v), 4) for v in rho[1:k]]},
             ))
         return out

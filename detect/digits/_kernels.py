@@ -97,6 +97,7 @@ def _count_part(x: np.ndarray, k: int, lo: float, sign: str) -> tuple[np.ndarray
             idx = np.flatnonzero(bad)
             if len(idx) and deferred:
                 jb[idx] = -1000
+                fb[idx] = 1e14                            # no NaN / inf left for the integer casts below
                 xv = xb[idx]
                 ok = (xv >= lo) & (xv < np.inf)           # False for NaN, inf, zero and negatives
                 kept -= int(len(idx) - np.count_nonzero(ok))
@@ -153,6 +154,8 @@ def _assemble(joint: np.ndarray, k3: np.ndarray, slow_e: list[np.ndarray], slow_
 # --- optional compiled scan (numba) --------------------------------------------------------------
 #: the numba kernel is used for arrays at least this long (below, its one-off compile costs more than it saves)
 NUMBA_MIN_VALUES = 1 << 20
+#: values per call of the compiled scan (its slow-path index buffer has this many entries)
+_NUMBA_STEP = 1 << 20
 #: j = 14 - floor(log10 a) is JEST[e2] or JEST[e2] - 1 for a in [2^(e2-1023), 2^(e2-1022)): the decimal
 #: exponent of a binade is floor((e2 - 1023) log10 2) or one more. Out-of-range entries send values to the
 #: exact path (zero and subnormals, exponents no single exact power of ten scales).
@@ -212,14 +215,19 @@ def _count_part_numba(scan, x: np.ndarray, k: int, lo: float, sign: str) -> tupl
     """:func:`_count_part` by the compiled scan: one pass, the same joint bins and exact slow path."""
     joint = np.zeros(_DISCARD + 1, np.int64)
     k3 = np.zeros(900, np.int64)
-    slow = np.empty(len(x), np.int64)
-    kept, ns = scan(x, x.view(np.int64), k, lo, _SIGN_MODE[sign], _T, _JEST, joint, k3, slow)
+    step = _NUMBA_STEP                           # the slow-path index buffer is one block, not len(x)
+    slow = np.empty(min(step, len(x)), np.int64)
     slow_e, slow_l = [], []
-    if ns:
-        nn, ee = _significand(np.abs(x[slow[:ns]]))
-        slow_e.append(ee)
-        slow_l.append(np.floor(nn / (1e12 if k == 3 else 1e13)).astype(np.intp))
-    return _assemble(joint, k3, slow_e, slow_l, int(kept), k)
+    kept = 0
+    for s in range(0, len(x), step):
+        xb = x[s:s + step]
+        kb, ns = scan(xb, xb.view(np.int64), k, lo, _SIGN_MODE[sign], _T, _JEST, joint, k3, slow)
+        kept += int(kb)
+        if ns:
+            nn, ee = _significand(np.abs(xb[slow[:ns]]))
+            slow_e.append(ee)
+            slow_l.append(np.floor(nn / (1e12 if k == 3 else 1e13)).astype(np.intp))
+    return _assemble(joint, k3, slow_e, slow_l, kept, k)
 
 
 def count_leading_float(x: np.ndarray, k: int, min_value: float | None, sign: str,

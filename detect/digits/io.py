@@ -8,8 +8,9 @@ file holds binary numbers), :func:`count_file` turns each chunk into
 statistics are computed once from the total by :class:`detect.digits.result.BenfordResult`.
 
 Formats: CSV (also ``.tsv``, ``.txt``, gzip/zip/bz2/xz compressed; UTF-8 with a GB18030 fallback)
-read with pandas in chunks of ``chunk_rows``; Excel ``.xlsx`` (one named sheet, or every sheet that
-has the column; read whole: Excel caps a sheet at about a million rows); Parquet streamed by row group / record batch with
+read with pandas in chunks of ``chunk_rows``; Excel ``.xlsx`` / ``.xlsm`` (``.xls`` when its reader is
+installed) — one named sheet, or every sheet that has the column; read whole: Excel caps a sheet at
+about a million rows; Parquet streamed by row group / record batch with
 pyarrow (decimal columns are read as text, exactly).
 """
 

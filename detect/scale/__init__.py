@@ -7,6 +7,8 @@
   (``pip install 'detect[dask]'``) and imported only when used.
 """
 
+import sys
+
 from detect.scale.streaming import (GroupAggregates, ValueCounts, aggregate_file, aggregate_frame, iter_frames,
                                     reduce_counts, stream_counts, value_counts_file)
 
@@ -31,7 +33,11 @@ def engine_counts(args, min_sig: int):
     if args.engine == "stream":
         if args.chunk_rows < 1:
             raise UsageError(f"--chunk-rows must be at least 1; got {args.chunk_rows}")
-        return stream_counts(args.path, args.column, args.test, chunk_rows=args.chunk_rows, **kw)
+        notes: list[str] = []
+        counts = stream_counts(args.path, args.column, args.test, chunk_rows=args.chunk_rows, notes=notes, **kw)
+        for line in notes:       # which Excel sheets were read or skipped, as with --engine memory
+            print(f"note: {line}", file=sys.stderr)
+        return counts
     if args.engine == "dask":
         from detect.scale.dask_engine import dask_counts
 

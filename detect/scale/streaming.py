@@ -133,7 +133,8 @@ def reduce_counts(parts: Iterable[T]) -> T:
 
 def stream_counts(path: str | Path, column: str, test: str, *, min_value: float | None = None,
                   sign: Sign = "positive", group_by: str | None = None, extraction: str = "exact",
-                  min_sig: int = 0, chunk_rows: int = CHUNK_ROWS) -> DigitCounts | dict[str, DigitCounts]:
+                  min_sig: int = 0, chunk_rows: int = CHUNK_ROWS,
+                  notes: list[str] | None = None) -> DigitCounts | dict[str, DigitCounts]:
     """Digit counts of a file's column read in chunks of ``chunk_rows`` rows (bounded memory).
 
     This is :func:`detect.digits.io.count_file` (issue 3), which already streams; it is named here
@@ -143,7 +144,7 @@ def stream_counts(path: str | Path, column: str, test: str, *, min_value: float 
     if chunk_rows < 1:
         raise InputError(f"chunk_rows must be at least 1; got {chunk_rows}")
     return count_file(path, column, test, min_value=min_value, sign=sign, group_by=group_by,
-                      extraction=extraction, min_sig=min_sig, chunk_rows=chunk_rows)
+                      extraction=extraction, min_sig=min_sig, chunk_rows=chunk_rows, notes=notes)
 
 
 # --- per-group aggregates --------------------------------------------------------------------------

@@ -113,8 +113,8 @@ def low_variance_p(s2: np.ndarray, nu: np.ndarray, groups: np.ndarray,
     under the null ``s^2 ~ sigma^2 chi2_v / v`` with ``v`` from :func:`effective_df` (scaled down
     for rows with fewer degrees of freedom than the group's median), so
     ``p = F_chi2(r * m_v * v; v)`` with ``m_v = median(chi2_v) / v``. Serial correlation of honest
-    growth makes this conservative (AR(1) with rho = 0.5, ten rates: nominal p 4e-5 where the
-    simulated p is 2e-5; ``tests/series/test_smoothness.py``).
+    growth makes this conservative (AR(1) with rho = 0.5, ten rates: a nominal p of 4e-5 has a
+    simulated probability of about 2e-5; ``test_smoothness.py`` checks the 1 % and 5 % levels).
 
     Returns
     -------

@@ -106,3 +106,9 @@ def test_excel_sheets(tmp_path, capsys):
     assert main(["benford", str(path), "--column", "金额", "--sheet", "三月"]) == 2
     assert "no sheet '三月'" in capsys.readouterr().err
     assert main(["benford", str(path), "--column", "金额", "--sheet", "二月", "--engine", "stream"]) == 2
+    capsys.readouterr()
+    # the streaming engine reads the same sheets and says so
+    assert main(["benford", str(path), "--column", "金额", "--test", "first", "--format", "json",
+                 "--engine", "stream"]) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["n"] == 650 and "'封面' skipped" in cap.err

@@ -22,7 +22,15 @@ def _engine(name: str):
 
     if name == "numba":
         pytest.importorskip("numba", reason="numba (optional accelerator, in the test extra) is not installed")
-        return mock.patch.object(_kernels, "NUMBA_MIN_VALUES", 0)
+        import contextlib
+        import os
+
+        stack = contextlib.ExitStack()
+        stack.enter_context(mock.patch.dict(os.environ, {k: v for k, v in os.environ.items()
+                                                         if k != "DETECT_NO_NUMBA"}, clear=True))
+        stack.enter_context(mock.patch.object(_kernels, "NUMBA_MIN_VALUES", 0))
+        assert _kernels._numba_kernel() is not None       # the compiled scan really runs
+        return stack
     return mock.patch.object(_kernels, "_numba_kernel", lambda: None)
 
 
