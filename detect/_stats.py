@@ -57,20 +57,20 @@ def empirical_null_central(z: np.ndarray, min_n: int = 30, quantiles: tuple[floa
     ratio of the two fixes ``df`` (``inf``, i.e. normal, when it is no wider than the normal's; at
     least 2), the median fixes ``scale``. A maximum-likelihood fit instead lets a few planted
     20-sigma values pull ``df`` down to about 2 and hide themselves. With fewer than ``min_n``
-    values returns (inf, 1) (the theoretical normal). ``max_df`` caps the degrees of freedom when
+    values returns (inf, 1) (the theoretical normal; t with ``max_df`` when capped). ``max_df`` caps the degrees of freedom when
     the tails are known to be at least that heavy; the scale is then matched to the median with the
     capped ``df``.
     """
     a = np.abs(np.asarray(z, dtype=float))
     a = a[np.isfinite(a)]
-    if len(a) < min_n:
-        return float("inf"), 1.0
+    if len(a) < min_n:   # too few to fit: the theoretical null, with the known heavier tail if any
+        return (float(max(2.0, max_df)) if np.isfinite(max_df) else float("inf")), 1.0
     q_lo, q_hi = np.quantile(a, quantiles)
     if not q_lo > 0:
         return float("inf"), 1.0
     p_lo, p_hi = (1.0 + quantiles[0]) / 2.0, (1.0 + quantiles[1]) / 2.0
     if np.isfinite(max_df):
-        df, sc = empirical_null_central(a, min_n, quantiles)
+        df, _ = empirical_null_central(a, min_n, quantiles)
         df = float(max(2.0, min(df, max_df)))
         return df, float(q_lo / stats.t.ppf(p_lo, df))
     ratio = q_hi / q_lo

@@ -148,7 +148,6 @@ class DebtSurge(Detector):
             p[rows] = stats.t.sf(zz[rows] / sc_g, df_g)
             nulls[g] = (df_g, sc_g)
         out.n_tests += int(ok.sum())
-        n = pd.Series(np.fmax(ns_[0], ns_[1]))
         Zrev, Zgdp = zstack[0].reshape(R, T), zstack[1].reshape(R, T)
         report_p = float(threshold("scoring.report_p", config))
         P = p.reshape(R, T)
@@ -198,7 +197,7 @@ class DebtSurge(Detector):
                           "z_vs_gdp": series_dict(years[s:e + 1], Zgdp[r, s:e + 1]),
                           "p": series_dict(years[s:e + 1], P[r, s:e + 1], 10),
                           "peer_median_debt_growth": med,
-                          "peer_n": series_dict(years[s:e + 1], n.to_numpy().reshape(R, T)[r, s:e + 1]),
+                          "peer_n": series_dict(years[s:e + 1], n_peer.reshape(R, T)[r, s:e + 1]),
                           "null_t_df": nulls[lv[r * T]][0], "null_t_scale": nulls[lv[r * T]][1],
                           "stouffer_z": stouffer,
                           "lag_correlations": [round(float(v), 4) for v in rho[1:k]]},
