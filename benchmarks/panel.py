@@ -134,24 +134,31 @@ def _table(rows: list[tuple[int, dict[str, tuple[float, float]]]]) -> str:
     return head + body
 
 
-def end_to_end(n_regions: int, n_years: int, workdir: Path) -> dict[str, float]:
+def end_to_end(n_regions: int, n_years: int, workdir: Path, engine: str = "memory") -> dict[str, float]:
     """Time ``detect run`` as a user runs it: the national panel written to CSV, loaded, validated,
-    screened by every detector, scored and written (report skipped: timed in benchmarks/report.py)."""
+    screened by every detector, scored and written (report skipped: timed in benchmarks/report.py).
+
+    ``engine="dask"`` runs ``detect run --engine dask`` (a local cluster of 2 worker processes,
+    started and closed by the command) and reports the largest worker's peak memory too."""
     import subprocess
 
-    panel = make_national_panel(n_regions, n_years)
     csv = workdir / "national.csv"
-    d = panel.data
-    pd.DataFrame({"region_code": d["region_code"], "region_name": d["region_name"], "parent_code": d["parent_code"],
-                  "indicator": d["indicator"], "period": d["period"], "value": d["raw"],
-                  "unit": d["unit"]}).to_csv(csv, index=False)
+    if not csv.exists():
+        d = make_national_panel(n_regions, n_years).data
+        pd.DataFrame({"region_code": d["region_code"], "region_name": d["region_name"],
+                      "parent_code": d["parent_code"], "indicator": d["indicator"], "period": d["period"],
+                      "value": d["raw"], "unit": d["unit"]}).to_csv(csv, index=False)
+    rows = sum(1 for _ in open(csv, encoding="utf-8")) - 1
     code = ("import sys, time, resource; from detect.cli import main; t = time.perf_counter(); "
             "import detect.report; detect.report.render_result = lambda *a, **k: {}; "
-            f"rc = main(['run', {str(csv)!r}, '--out', {str(workdir / 'run')!r}, '--quiet', '--no-register']); "
+            f"rc = main(['run', {str(csv)!r}, '--out', {str(workdir / engine)!r}, '--quiet', '--no-register', "
+            f"'--engine', {engine!r}]); "
             "print(time.perf_counter() - t, time.process_time(), "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, rc)")
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, "
+            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2, rc)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    return {"rows": len(d), "wall": float(out[0]), "cpu": float(out[1]), "peak_gib": float(out[2]), "rc": int(out[3])}
+    return {"rows": rows, "wall": float(out[0]), "cpu": float(out[1]), "peak_gib": float(out[2]),
+            "worker_peak_gib": float(out[3]), "rc": int(out[4])}
 
 
 def main(argv=None) -> int:
@@ -163,15 +170,27 @@ def main(argv=None) -> int:
     ap.add_argument("--write", metavar="MD", help="replace the 'Panel screening' section of this Markdown file")
     ap.add_argument("--end-to-end", action="store_true",
                     help="time `detect run` on the panel written as CSV (load, screen, score, write)")
+    ap.add_argument("--engine", choices=("memory", "dask", "both"), default="memory",
+                    help="--end-to-end: detect run's engine; both: each, and compare their output files")
     a = ap.parse_args(argv)
     if a.end_to_end:
         import tempfile
 
+        engines = ["memory", "dask"] if a.engine == "both" else [a.engine]
         with tempfile.TemporaryDirectory() as tmp:
-            r = end_to_end(a.regions, a.years, Path(tmp))
-        print(f"detect run, {a.regions} regions x {len(INDICATORS)} indicators x {a.years} years "
-              f"({r['rows']} rows from CSV): {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, "
-              f"peak {r['peak_gib']:.2f} GiB, exit {r['rc']} (load average {os.getloadavg()[0]:.1f})")
+            for engine in engines:
+                r = end_to_end(a.regions, a.years, Path(tmp), engine)
+                extra = f", largest worker {r['worker_peak_gib']:.2f} GiB" if engine == "dask" else ""
+                print(f"detect run --engine {engine}, {a.regions} regions x {len(INDICATORS)} indicators x "
+                      f"{a.years} years ({r['rows']} rows from CSV): {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU "
+                      f"(client), peak {r['peak_gib']:.2f} GiB{extra}, exit {r['rc']} "
+                      f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+            if len(engines) == 2:
+                same = [f for f in ("findings.csv", "regions.csv", "exclusions.csv", "evidence.jsonl",
+                                    "manifest.json")
+                        if (Path(tmp) / "memory" / f).read_bytes() == (Path(tmp) / "dask" / f).read_bytes()]
+                print(f"identical files: {', '.join(same)} ({len(same)} of 5)")
+                return 0 if len(same) == 5 else 1
         return 0
     names = [n for n in a.detectors.split(",") if n] or available()
     sizes = [a.regions // 4, a.regions // 2, a.regions] if a.scaling else [a.regions]

@@ -57,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     loader = None
     if getattr(args, "engine", "memory") == "dask" or getattr(args, "scheduler", None):
         from detect.scale.dask_engine import run_loader
-        loader = run_loader(args.engine, args.scheduler)
+        loader = run_loader(args.engine, args.scheduler, config)
     result = run(args.paths, config, progress=_progress(args.quiet), loader=loader)
     lang = resolve_lang(config.lang, result.panel)
     out = write_run(result, args.out, lang=lang)

@@ -418,20 +418,49 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
 # --- validation ------------------------------------------------------------------------------------
 
 def _validate(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
-    """Records -> panel rows; excluded records go to ``excl``. ``rec`` has a ``source`` column."""
-    rec = rec.reset_index(drop=True)
-    keep = pd.Series(True, index=rec.index)
+    """Records -> panel rows; excluded records go to ``excl``. ``rec`` has a ``source`` column.
 
-    def drop(mask: pd.Series, column, raw, reason) -> None:
-        nonlocal keep
-        mask = mask & keep
+    Three steps, split so that a distributed loader can run each where its data are
+    (:mod:`detect.scale.dask_engine`): :func:`normalise_records` looks at one record at a time;
+    :func:`unknown_unit_counts` is the only panel-wide fact (summed over partitions, then
+    :func:`unit_modes`); :func:`consolidate_records` needs all records of a region and nothing else.
+    """
+    rec = normalise_records(rec, excl)
+    return consolidate_records(rec, excl, unit_modes(unknown_unit_counts(rec)))
+
+
+class _Dropper:
+    """Marks records excluded, first reason wins, writing each to ``excl`` once."""
+
+    def __init__(self, rec: pd.DataFrame, excl: _Excl) -> None:
+        self.rec, self.excl = rec, excl
+        self.keep = pd.Series(True, index=rec.index)
+
+    def __call__(self, mask: pd.Series, column, raw, reason) -> None:
+        mask = mask & self.keep
         if mask.any():
-            r = rec[mask]
-            excl.add(r["source"].values, r["row"].values,
-                     column[mask].values if isinstance(column, pd.Series) else column,
-                     raw[mask].values if isinstance(raw, pd.Series) else raw,
-                     reason[mask].values if isinstance(reason, pd.Series) else reason)
-            keep &= ~mask
+            r = self.rec[mask]
+            self.excl.add(r["source"].values, r["row"].values,
+                          column[mask].values if isinstance(column, pd.Series) else column,
+                          raw[mask].values if isinstance(raw, pd.Series) else raw,
+                          reason[mask].values if isinstance(reason, pd.Series) else reason)
+            self.keep &= ~mask
+
+
+def normalise_records(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
+    """The record-by-record part of validation: identity, indicator, period, value, unit.
+
+    Each record is judged on its own (no record's fate depends on another's), so the step can run
+    on any partition of the records. Excluded records go to ``excl``; the kept ones are returned
+    with ``region_code`` final, ``indicator``, ``period``, ``year``, ``freq``, ``value`` (in the
+    indicator's base unit), ``unit`` and ``raw`` (the cleaned reported text, "" when missing), and
+    ``_seq``, their position in the input (kept if present: the order that decides which duplicate
+    and which region name come first).
+    """
+    rec = rec.reset_index(drop=True)
+    if "_seq" not in rec.columns:
+        rec["_seq"] = np.arange(len(rec), dtype=np.int64)
+    drop = _Dropper(rec, excl)
 
     for c in ("region_code", "region_name", "parent_code", "vintage", "unit", "indicator_raw"):
         rec[c] = _per_unique(rec[c], _nfkc)
@@ -464,7 +493,7 @@ def _validate(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
     pct_base = _per_unique(rec["indicator"], lambda u: u.map(lambda i: base_unit(i) or ""))
     drop(pct_in_value & ~pct_base.isin(["", "%"]), rec["column"], rec["value_raw"],
          "a per-cent value for " + rec["indicator"] + ", whose unit is " + pct_base)
-    for (ind, unit), idx in rec[keep].groupby(["indicator", "unit"], sort=False).groups.items():
+    for (ind, unit), idx in rec[drop.keep].groupby(["indicator", "unit"], sort=False).groups.items():
         f = factor(ind, unit)
         if f is None:
             reason = f"unit '{unit}' cannot be converted to {base_unit(ind)} for {ind}"
@@ -474,19 +503,51 @@ def _validate(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
     rec["value"] = value * fac
     bu = pct_base
     rec["unit"] = bu.where(bu != "", rec["unit"])
+    rec["_known_unit"] = bu != ""
+    rec["raw"] = clean.where(~missing, "")
+    return rec[drop.keep].reset_index(drop=True)
+
+
+def unknown_unit_counts(rec: pd.DataFrame) -> pd.Series:
+    """Records per ``(indicator, unit)`` of the indicators without a known base unit.
+
+    Counts add over partitions; :func:`unit_modes` turns the total into each indicator's unit.
+    """
+    sub = rec[~rec["_known_unit"]] if "_known_unit" in rec.columns else rec.iloc[:0]
+    if len(sub) == 0:
+        return pd.Series(dtype="int64")
+    return sub.groupby(["indicator", "unit"], sort=True).size()
+
+
+def unit_modes(counts: pd.Series) -> dict[str, str]:
+    """The most common unit of each unknown indicator (ties: the first in sort order, as ``mode``)."""
+    if len(counts) == 0:
+        return {}
+    c = counts.groupby(level=[0, 1]).sum().reset_index(name="n")
+    c = c.sort_values(["indicator", "n", "unit"], ascending=[True, False, True], kind="mergesort")
+    return dict(c.drop_duplicates("indicator")[["indicator", "unit"]].itertuples(index=False, name=None))
+
+
+def consolidate_records(rec: pd.DataFrame, excl: _Excl, modes: dict[str, str]) -> pd.DataFrame:
+    """The by-region part of validation: units against the indicator's mode, impossible
+    negatives, duplicates, region names and parents, one-point series; sorted panel rows.
+
+    ``rec`` comes from :func:`normalise_records` and must hold *every* record of each region it
+    holds (any set of whole regions will do); ``modes`` is :func:`unit_modes` over all records.
+    Records are taken in ``_seq`` order, so the result does not depend on how they were partitioned.
+    """
+    rec = rec.sort_values("_seq", kind="mergesort").reset_index(drop=True)
+    drop = _Dropper(rec, excl)
     # unknown indicators with mixed units: keep the most common unit
-    unknown = bu == ""
+    unknown = ~rec["_known_unit"].astype(bool)
     if unknown.any():
-        sub = rec[keep & unknown]
-        common = sub.groupby("indicator")["unit"].agg(lambda u: u.mode().iat[0] if len(u) else "")
-        mixed = keep & unknown & (rec["unit"] != rec["indicator"].map(common).fillna(rec["unit"]))
-        drop(mixed, "unit", rec["unit"],
-             "unit differs from the indicator's other rows (" + rec["indicator"].map(common).fillna("") + ")")
+        common = rec["indicator"].map(modes)
+        mixed = unknown & (rec["unit"] != common.fillna(rec["unit"]))
+        drop(mixed, "unit", rec["unit"], "unit differs from the indicator's other rows (" + common.fillna("") + ")")
     # impossible negatives
     neg = rec["indicator"].isin(NONNEGATIVE) & (rec["value"] < 0)
     drop(neg, rec["column"], rec["value_raw"], "negative value impossible for " + rec["indicator"])
-    rec["raw"] = clean.where(~missing, "")
-    rec = rec[keep].copy()
+    rec = rec[drop.keep].copy()
 
     # duplicates on (region, indicator, period, vintage)
     key = ["region_code", "indicator", "period", "vintage"]
@@ -602,6 +663,12 @@ def assemble(recs: list[pd.DataFrame], excl: _Excl, inputs: list[dict], sheet_in
     rec = pd.concat(recs, ignore_index=True)
     rows_in = len(rec) + sum(t.get("empty_rows", 0) for t in sheet_info)
     panel_df = _validate(rec, excl) if len(rec) else Panel.empty().data
+    return load_result(panel_df, excl, inputs, sheet_info, rows_in)
+
+
+def load_result(panel_df: pd.DataFrame, excl: _Excl, inputs: list[dict], sheet_info: list[dict],
+                rows_in: int) -> LoadResult:
+    """The LoadResult of validated panel rows: exclusions sorted, tables per file, accounting checked."""
     exclusions = excl.frame()
     for info in inputs:
         info["tables"] = [t for t in sheet_info if t["table"].split("#")[0] == info["file"]]

@@ -30,6 +30,8 @@ One test per region over all years, and one per region-year where a year alone h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -62,15 +64,32 @@ def last_digit_table(panel: Panel, config: Config, indicators: list[str] | None 
         Indicators to pool (default: every level indicator of :data:`_LEVEL_DIMENSIONS` present,
         except targets and limits).
     """
-    notes: list[str] = []
+    t, n_short = figure_digits(panel, config, indicators)
+    counts = structural_counts(t)
+    t, notes = drop_structural(t, structural_keys(counts, config), n_short, counts, config)
+    return t[_COLS].reset_index(drop=True), notes
+
+
+_COLS = ["region_code", "indicator", "year", "last", "decimals"]
+
+
+def figure_digits(panel: Panel, config: Config, indicators: list[str] | None = None) -> tuple[pd.DataFrame, int]:
+    """Last digit of every level figure at its series' precision, before the structural-zero rule.
+
+    Needs only whole regions (a series' precision is the most decimals the region reports for the
+    indicator), so it runs on any partition of the panel by region. Returns the table
+    (``region_code, indicator, year, last, decimals``) and the number of figures left out for
+    having fewer than ``digits.last_digit_min_sig`` significant digits.
+    """
     d = panel.latest()
     if indicators is None:
         indicators = [i for i in panel.indicators
                       if INDICATOR_DIMENSION.get(i) in _LEVEL_DIMENSIONS and i not in _SET_NOT_MEASURED]
     d = d[d["indicator"].isin(indicators) & d["value"].notna()]
-    cols = ["region_code", "indicator", "year", "last", "decimals"]
+    empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("region_code", "indicator") else "int64")
+                          for c in _COLS})
     if len(d) == 0:
-        return pd.DataFrame(columns=cols), notes
+        return empty, 0
     raw = d["raw"].astype(str).to_numpy(dtype=object)
     no_raw = (raw == "") | (raw == "nan")
     if no_raw.any():   # fall back to the value (trailing zeros restored from the series precision below)
@@ -81,7 +100,7 @@ def last_digit_table(panel: Panel, config: Config, indicators: list[str] | None 
                       "year": d["year"].to_numpy(), "decimals": dg.decimals.astype(np.int64),
                       "exponent": dg.exponent.astype(np.int64), "magnitude": dg.magnitude})[ok]
     if len(t) == 0:
-        return pd.DataFrame(columns=cols), notes
+        return empty, 0
     # precision of each series: the most decimals the region reports for the indicator
     prec = t.groupby(["region_code", "indicator"], sort=False)["decimals"].transform("max").clip(-15, 15)
     t["decimals"] = prec.to_numpy()
@@ -92,22 +111,81 @@ def last_digit_table(panel: Panel, config: Config, indicators: list[str] | None 
     t["last"] = np.mod(m, 10).astype(np.int64)
     # only last digits that are at least the third significant digit are expected uniform
     min_sig = int(threshold("digits.last_digit_min_sig", config))
-    nsig = t["exponent"] + t["decimals"] + 1
-    short = nsig < min_sig
-    if short.any():
-        notes.append(f"digits: {int(short.sum())} figures with fewer than {min_sig} significant digits not used "
-                     "(their last digit is a leading digit, not expected uniform)")
-    t = t[~short]
-    # structural zeros: indicators published rounded at a precision, in every region
-    share0 = (t["last"] == 0).groupby([t["indicator"], t["decimals"]]).transform("mean")
+    short = (t["exponent"] + t["decimals"] + 1) < min_sig
+    return t.loc[~short, _COLS], int(short.sum())
+
+
+def structural_counts(t: pd.DataFrame) -> pd.DataFrame:
+    """Figures and figures ending in 0 per ``(indicator, decimals)``: they add over partitions."""
+    g = t.assign(zero=(t["last"] == 0).astype(np.int64)).groupby(["indicator", "decimals"], sort=True)
+    return pd.DataFrame({"n": g.size().astype(np.int64), "zeros": g["zero"].sum().astype(np.int64)})
+
+
+def structural_keys(counts: pd.DataFrame, config: Config) -> set[tuple[str, int]]:
+    """``(indicator, decimals)`` published rounded: over ``digits.structural_zero_share`` of all
+    regions' figures end in 0 at that precision (from the summed :func:`structural_counts`)."""
     limit = float(threshold("digits.structural_zero_share", config))
-    structural = share0 > limit
-    if structural.any():
-        which = sorted(set(t.loc[structural, "indicator"]))
-        notes.append(f"digits: {int(structural.sum())} figures of {', '.join(which)} left out of the last-digit test: "
+    c = counts.groupby(level=[0, 1]).sum()
+    return {(str(i), int(d)) for (i, d), r in c.iterrows() if r["zeros"] / r["n"] > limit}
+
+
+def drop_structural(t: pd.DataFrame, structural: set, n_short: int, counts: pd.DataFrame,
+                    config: Config) -> tuple[pd.DataFrame, list[str]]:
+    """Leave out the structural zeros; the notes on the figures not used (``counts`` summed over
+    the whole panel, for the figures in the note)."""
+    notes: list[str] = []
+    min_sig = int(threshold("digits.last_digit_min_sig", config))
+    if n_short:
+        notes.append(f"digits: {n_short} figures with fewer than {min_sig} significant digits not used "
+                     "(their last digit is a leading digit, not expected uniform)")
+    if structural:
+        c = counts.groupby(level=[0, 1]).sum()
+        n_struct = int(sum(int(c.loc[k, "n"]) for k in structural))
+        which = sorted({i for i, _ in structural})
+        limit = float(threshold("digits.structural_zero_share", config))
+        notes.append(f"digits: {n_struct} figures of {', '.join(which)} left out of the last-digit test: "
                      f"over {fmt_pct(limit, 0)} of all regions' figures end in 0 at that precision (published rounded)")
-    t = t[~structural]
-    return t[cols].reset_index(drop=True), notes
+        keys = pd.MultiIndex.from_arrays([t["indicator"], t["decimals"]])
+        t = t[~keys.isin(list(structural))]
+    return t, notes
+
+
+def region_year_counts(t: pd.DataFrame) -> pd.DataFrame:
+    """Last-digit counts per ``(region_code, year)`` (columns ``0``-``9``) and the indicators pooled
+    (``indicators``, comma-joined, sorted). Regions add by concatenation; the detector's statistics
+    need nothing else."""
+    if len(t) == 0:
+        return pd.DataFrame(columns=[*range(10), "indicators"],
+                            index=pd.MultiIndex.from_arrays([[], []], names=["region_code", "year"]))
+    t = t.assign(year=t["year"].astype(np.int64))
+    g = t.groupby(["region_code", "year"], sort=True)
+    k = g.ngroup().to_numpy()
+    n_groups = int(k.max()) + 1
+    c = np.bincount(k * 10 + t["last"].to_numpy(dtype=np.int64), minlength=n_groups * 10).reshape(n_groups, 10)
+    out = pd.DataFrame(c.astype(np.int64), index=g.size().index, columns=list(range(10)))
+    u = t[["region_code", "year", "indicator"]].drop_duplicates().sort_values(["region_code", "year", "indicator"])
+    out["indicators"] = u.groupby(["region_code", "year"], sort=True)["indicator"].agg(",".join)
+    return out
+
+
+@dataclass(frozen=True)
+class LastDigitCounts:
+    """Region-year last-digit counts computed outside the detector (on Dask workers, reduced).
+
+    ``key`` records the settings they were counted under (:func:`count_key`); the detector uses
+    them only under the same settings and otherwise counts from the panel itself.
+    """
+
+    counts: pd.DataFrame
+    notes: tuple[str, ...]
+    key: tuple
+
+
+def count_key(config: Config, indicators: list[str] | None) -> tuple:
+    """The settings that decide the counts: pooled indicators, minimum significant digits, structural share."""
+    return (None if indicators is None else tuple(indicators),
+            int(threshold("digits.last_digit_min_sig", config)),
+            float(threshold("digits.structural_zero_share", config)))
 
 
 @register
@@ -126,42 +204,51 @@ class LastDigitPreference(Detector):
         out = Findings()
         if len(panel) == 0:
             return out
-        t, notes = last_digit_table(panel, config, config.option(self.name, "indicators", None))
+        option = config.option(self.name, "indicators", None)
+        pre = panel.meta.get("last_digit_counts")
+        if isinstance(pre, LastDigitCounts) and pre.key == count_key(config, option):
+            counts, notes = pre.counts, list(pre.notes)      # counted by region on the workers, reduced
+        else:
+            t, notes = last_digit_table(panel, config, option)
+            counts = region_year_counts(t)
         out.notes.extend(notes)
-        if len(t) == 0:
+        if len(counts) == 0:
             out.notes.append("digits: no level figures with enough significant digits to test")
             return out
         min_n = int(threshold("digits.panel_min_values", config))
         report_p = float(threshold("scoring.report_p", config))
         names = panel.regions.set_index("region_code")["region_name"]
-        t["year"] = t["year"].astype(int)
-        # counts per region (all years) and per region-year: one bincount each
-        units = [("region", t.groupby("region_code", sort=True))]
-        if t["year"].nunique() > 1:
-            units.append(("year", t.groupby(["region_code", "year"], sort=True)))
+        digit_cols = list(range(10))
+        # counts per region (all years) and per region-year
+        units = [("region", counts.groupby(level="region_code", sort=True))]
+        if counts.index.get_level_values("year").nunique() > 1:
+            units.append(("year", counts.groupby(level=["region_code", "year"], sort=True)))
         n_small = 0
         for scope, groups in units:
             for key, g in groups:
                 code = key if scope == "region" else key[0]
-                counts = np.bincount(g["last"].to_numpy(), minlength=10)
-                n = int(counts.sum())
+                by_year = g[digit_cols].to_numpy(dtype=np.int64)
+                c = by_year.sum(axis=0)
+                n = int(c.sum())
                 if n < min_n:
                     n_small += scope == "region"
                     continue
-                x2, df, p_chi2 = chi_square(counts, _UNIFORM)
-                p_05 = float(stats.binom.sf(counts[0] + counts[5] - 1, n, 0.2))
+                x2, df, p_chi2 = chi_square(c, _UNIFORM)
+                p_05 = float(stats.binom.sf(c[0] + c[5] - 1, n, 0.2))
                 p = min(1.0, 2.0 * min(p_chi2, p_05))
                 out.n_tests += 1
                 if not p <= report_p:
                     continue
-                y0, y1 = int(g["year"].min()), int(g["year"].max())
-                f = self._finding(code, str(names.get(code, code)), y0, y1, counts, x2, df, p,
-                                  sorted(g["indicator"].unique()), scope, config)
-                by_year = g.assign(z5=g["last"].isin((0, 5))).groupby("year")["z5"].agg(["mean", "size"])
+                years = g.index.get_level_values("year").astype(int)
+                inds = sorted({i for s in g["indicators"] for i in s.split(",") if i})
+                f = self._finding(code, str(names.get(code, code)), int(years.min()), int(years.max()), c, x2, df, p,
+                                  inds, scope, config)
+                n_y = by_year.sum(axis=1)
                 f.evidence.update({"p_chi2": p_chi2, "p_share_0_5": p_05,
                                    "p_combined": "Bonferroni: min(1, 2 min(p_chi2, p_share_0_5))",
-                                   "share_0_5_by_year": {str(y): float(v) for y, v in by_year["mean"].items()},
-                                   "n_by_year": {str(y): int(v) for y, v in by_year["size"].items()}})
+                                   "share_0_5_by_year": {str(y): float((r[0] + r[5]) / m)
+                                                         for y, r, m in zip(years, by_year, n_y)},
+                                   "n_by_year": {str(y): int(m) for y, m in zip(years, n_y)}})
                 out.items.append(f)
         if n_small:
             out.notes.append(f"digits: {n_small} regions with fewer than {min_n} testable figures "

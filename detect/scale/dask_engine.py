@@ -15,8 +15,10 @@
 4. The client computes the statistics once from the total (:class:`detect.digits.result.BenfordResult`).
 
 ``detect run PATHS --engine dask``: see :func:`load` — the input files are parsed into the loader's
-records partition-wise on the workers; the records (one per reported figure, the size of the panel)
-are gathered and validated once on the client, and the (small) panel is screened in memory.
+records and validated on the workers (record by record, then by region after a shuffle on
+``region_code``), and each region's last digits are counted there for the ``digits`` detector; the
+client decides the panel-wide rules from reduced counts, gathers the validated panel (one row per
+figure) and screens it in memory.
 
 Cluster: with no ``scheduler`` a ``distributed.LocalCluster`` of 2 worker processes with one thread
 each is started and closed by the command; with ``scheduler="tcp://host:8786"`` the existing
@@ -28,6 +30,7 @@ cluster is used (the file path must then be readable by the workers: a shared fi
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -43,6 +46,9 @@ from detect.scale.streaming import (GroupAggregates, ValueCounts, aggregate_fram
 
 #: CSV bytes per partition (about 2-4 million amounts of a typical ledger line).
 BLOCKSIZE = 64 * 2 ** 20
+#: CSV bytes per partition for ``detect run``: a panel line becomes a record of a dozen text fields
+#: (about 30 times its bytes in memory), and smaller blocks spread a single file over the workers.
+RUN_BLOCKSIZE = 16 * 2 ** 20
 _MISSING_DASK = ("the dask engine needs Dask and distributed, which are not installed: "
                  "pip install 'detect[dask]' (or use --engine memory / stream)")
 
@@ -77,7 +83,8 @@ def cluster(scheduler: str | None = None, *, n_workers: int = 2, processes: bool
         finally:
             client.close()
         return
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None) as lc, \
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None,
+                      silence_logs=logging.ERROR) as lc, \
             Client(lc) as client:
         yield client
 
@@ -449,8 +456,10 @@ def _raw_partitions(p: Path, dd, blocksize: int | None):
 
 
 def _dask_table(p: Path, client, dd, blocksize: int | None):
-    """Records of one file computed partition-wise: (records, exclusion frames, table info, format),
-    or None when the file is not read partition-wise (Excel, or a file the loader must reject)."""
+    """Records of one file, parsed partition-wise and kept on the workers: (persisted record
+    partitions with their spreadsheet row numbers, records per partition, exclusion frames, table
+    info, format), or None when the file is not read partition-wise (Excel, or a file the loader
+    must reject)."""
     from dask import delayed
 
     from detect.data.load import _is_indicator_column
@@ -473,37 +482,158 @@ def _dask_table(p: Path, client, dd, blocksize: int | None):
                 tot[j] = [a + b for a, b in zip(tot.get(j, [0, 0]), v)]
         ind = {header[j] for j, (bad, present) in tot.items() if j < len(header) and header[j]
                and _is_indicator_column(header[j], bad, present)}
-    results = client.compute([delayed(_partition_records, pure=True)(part, s, header, label, ind)
-                              for part, s in zip(parts, skips)], sync=True)
-    recs, excls = [], []
+    parsed = client.persist([delayed(_partition_records, pure=True)(part, s, header, label, ind)
+                             for part, s in zip(parts, skips)])
+    small = client.compute([delayed(_parsed_summary, pure=True)(x) for x in parsed], sync=True)
+    recs, sizes, excls = [], [], []
     offset = hdr   # body row i of partition k is spreadsheet row hdr + 2 + (rows before k) + i
     empty = physical = 0
-    for rec, ex, info, nbody in results:
-        recs.append(rec.assign(row=rec["row"] + offset))
+    for x, (ex, info, nbody, nrec) in zip(parsed, small):
+        recs.append(delayed(_offset_rows, pure=True)(x, offset))
+        sizes.append(nrec)
         if len(ex):
             excls.append(ex.assign(row=ex["row"] + offset))
         offset += nbody
         physical += nbody
         empty += info.get("empty_rows", 0)
-    info = dict(results[0][2]) if results else dict(probe)
-    info.update({"header_row": hdr + 1, "preamble_rows": hdr, "physical_rows": physical, "empty_rows": empty})
-    rec = pd.concat(recs, ignore_index=True) if recs else pd.DataFrame()
-    return rec, excls, info, fmt
+    info = dict(small[0][1]) if small else dict(probe)
+    info.update({"header_row": hdr + 1, "preamble_rows": hdr, "physical_rows": physical, "empty_rows": empty,
+                 "records": int(sum(sizes))})
+    return recs, sizes, excls, info, fmt
 
 
-def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | None = BLOCKSIZE):
-    """:func:`detect.data.load.load` with the files parsed into records partition-wise on Dask workers.
+def _parsed_summary(x: tuple) -> tuple[pd.DataFrame, dict, int, int]:
+    """What the client needs of a parsed partition: its exclusions, layout, body rows and records."""
+    rec, ex, info, nbody = x
+    return ex, info, nbody, len(rec)
+
+
+def _offset_rows(x: tuple, offset: int) -> pd.DataFrame:
+    rec = x[0]
+    return rec.assign(row=rec["row"] + offset)
+
+
+# --- detect run: validation and the digit counts by region on the workers --------------------------
+
+def _normalise_part(rec: pd.DataFrame, source: str, seq0: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Map step 1 (any partition): the record-by-record validation, numbered in input order.
+
+    Returns the kept records, the exclusions and the unit counts of unknown indicators."""
+    from detect.data.load import _Excl, normalise_records, unknown_unit_counts
+
+    excl = _Excl()
+    rec = rec.assign(source=source, _seq=np.arange(seq0, seq0 + len(rec), dtype=np.int64))
+    out = normalise_records(rec, excl)
+    return out, excl.frame(), unknown_unit_counts(out)
+
+
+def _consolidate_part(rec: pd.DataFrame, modes: dict, config, option) -> tuple:
+    """Map step 2 (whole regions, after the shuffle): duplicates, names, one-point series; then
+    each figure's last digit at its series' precision. Returns (panel rows, exclusions, digit
+    table, figures too short, structural counts)."""
+    from detect.data.load import _Excl, consolidate_records
+    from detect.data.panel import Panel
+    from detect.digits.detector import figure_digits, structural_counts
+
+    excl = _Excl()
+    rows = consolidate_records(rec, excl, modes) if len(rec) else Panel.empty().data
+    if config is None:
+        return rows, excl.frame(), None, 0, None
+    t, n_short = figure_digits(Panel(rows), config, option)
+    return rows, excl.frame(), t, n_short, structural_counts(t)
+
+
+def _digit_counts_part(x: tuple, structural: set, config) -> pd.DataFrame:
+    """Map step 3: region-year last-digit counts without the panel-wide structural zeros."""
+    from detect.digits.detector import drop_structural, region_year_counts
+
+    t = x[2]
+    t, _ = drop_structural(t, structural, 0, x[4], config)
+    return region_year_counts(t)
+
+
+def _item(x: tuple, i: int):
+    return x[i]
+
+
+def _validate_on_workers(client, dd, parts: list, config, option):
+    """Validate record partitions on the workers: (panel rows, exclusion frames, LastDigitCounts or None).
+
+    1. each partition: :func:`detect.data.load.normalise_records`; only the unknown indicators'
+       unit counts (and the exclusions) go to the client, which decides each one's unit;
+    2. the records are shuffled by ``region_code`` (``dask.dataframe`` ``shuffle``), so that each
+       partition holds whole regions; each: :func:`detect.data.load.consolidate_records` and the
+       last digit of each figure at its series' precision;
+    3. figures per (indicator, precision) ending in 0 are summed on the client (the structural
+       zeros are a panel-wide rule); each partition counts its regions' last digits without them;
+    4. the client gathers the panel rows (one per figure, sorted) and the counts.
+    """
+    import dask
+    from dask import delayed
+
+    from detect.data.load import unit_modes
+    from detect.digits.detector import LastDigitCounts, count_key, drop_structural, structural_keys
+
+    normed = client.persist(parts)
+    parts.clear()     # the parsed partitions are released once their normalised records exist
+    small = client.compute([delayed(lambda x: (x[1], x[2]), pure=True)(x) for x in normed], sync=True)
+    excls = [ex for ex, _ in small if len(ex)]
+    modes = unit_modes(pd.concat([u for _, u in small if len(u)]) if any(len(u) for _, u in small)
+                       else pd.Series(dtype="int64"))
+    recs = [delayed(_item, pure=True)(x, 0) for x in normed]
+    with dask.config.set({"dataframe.convert-string": False}):
+        meta = client.compute(delayed(lambda r: r.iloc[:0], pure=True)(recs[0]), sync=True)
+        ddf = dd.from_delayed(recs, meta=meta, verify_meta=False)
+        by_region = ddf.shuffle(on="region_code", npartitions=max(1, len(recs))).to_delayed()
+    cons = client.persist([delayed(_consolidate_part, pure=True)(r, modes, config, option) for r in by_region])
+    del normed, recs, ddf, by_region     # only the consolidated partitions stay on the workers
+    small = client.compute([delayed(lambda x: (x[1], x[3], x[4]), pure=True)(x) for x in cons], sync=True)
+    excls += [ex for ex, _, _ in small if len(ex)]
+    counts = None
+    if config is not None:
+        sc = [c for _, _, c in small if c is not None and len(c)]
+        total = pd.concat(sc).groupby(level=[0, 1]).sum() if sc else pd.DataFrame({"n": [], "zeros": []})
+        structural = structural_keys(total, config) if len(total) else set()
+        n_short = int(sum(n for _, n, _ in small))
+        _, notes = drop_structural(pd.DataFrame({"indicator": [], "decimals": []}), structural, n_short, total,
+                                   config)
+        parts_c = client.compute([delayed(_digit_counts_part, pure=True)(x, structural, config) for x in cons],
+                                 sync=True)
+        parts_c = [c for c in parts_c if len(c)]
+        c = pd.concat(parts_c).sort_index() if parts_c else parts_c_empty()
+        counts = LastDigitCounts(counts=c, notes=tuple(notes), key=count_key(config, option))
+    rows = client.compute([delayed(_item, pure=True)(x, 0) for x in cons], sync=True)
+    return rows, excls, counts
+
+
+def parts_c_empty() -> pd.DataFrame:
+    from detect.digits.detector import region_year_counts
+
+    return region_year_counts(pd.DataFrame({"region_code": [], "indicator": [], "year": [], "last": []}))
+
+
+def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | None = RUN_BLOCKSIZE,
+         config=None):
+    """:func:`detect.data.load.load` with the files parsed and validated on Dask workers.
 
     CSV (plain or gzip: one partition) and Parquet files are cut into partitions; each worker turns
     its partition into the loader's long records (one per reported figure, with the spreadsheet row
     number) and counts, for a wide-by-indicator file, the non-numeric cells per column (reduced, so
-    the choice of value columns is made over the whole file as the loader makes it). The records are
-    gathered, validated once on the client (units, periods, duplicates across files, names) and
-    returned as the same :class:`detect.data.load.LoadResult`. Excel files are read on the client.
+    the choice of value columns is made over the whole file as the loader makes it). Excel files
+    are read on the client and join the other records as partitions. The records are then
+    validated on the workers (:func:`_validate_on_workers`: record by record, then shuffled by
+    region for duplicates, names and one-point series) and, when ``config`` is given, the last
+    digits of each region's figures are counted there for the ``digits`` detector
+    (:class:`detect.digits.detector.LastDigitCounts` in ``panel.meta``). The client receives
+    exclusions, small counts and the validated panel rows, and returns the same
+    :class:`detect.data.load.LoadResult` as the in-memory loader.
 
     Paths must be local files readable by the client and the workers (their SHA-256 is recorded).
     """
-    from detect.data.load import _Excl, _raw_tables, assemble, sha256, table_records
+    from dask import delayed
+
+    from detect.data.load import _Excl, _raw_tables, load_result, sha256, table_records
+    from detect.data.panel import PANEL_COLUMNS, Panel
 
     dd = _import_dask()
     if isinstance(paths, (str, Path)):
@@ -516,11 +646,12 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
             raise InputError(f"{p}: no such file")
         if p.is_dir():
             raise InputError(f"{p}: is a directory, not a data file")
+    option = None if config is None else config.option("digits", "indicators", None)
 
     def body(c):
         excl = _Excl()
-        recs, inputs, sheet_info, errors = [], [], [], []
-        n_tables = 0
+        parts, inputs, sheet_info, errors = [], [], [], []
+        seq = n_tables = 0     # records numbered in input order; tables with records
         for p in paths:
             got = None
             with open(p, "rb") as fh:
@@ -528,22 +659,45 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
             if magic not in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
                 got = _dask_table(p, c, dd, blocksize)
             if got is not None:
-                rec, excls, info, fmt = got
+                recs, sizes, excls, info, fmt = got
                 excl.frames.extend(excls)
                 inputs.append({"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt})
+                sheet_info.append({"table": str(p), **info})
                 n_tables += 1
-                sheet_info.append({"table": str(p), **info, "records": int(len(rec))})
-                recs.append(rec.assign(source=str(p)))
+                for r, n in zip(recs, sizes):
+                    if n:
+                        parts.append(delayed(_normalise_part, pure=True)(r, str(p), seq))
+                        seq += n
                 continue
             sheets, fmt = _raw_tables(p)          # Excel (or a file the loader rejects: raises here)
             inputs.append({"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt})
             for sheet, raw in sheets:
-                n_tables += 1
                 lab = f"{p}#{sheet}" if sheet != "" and len(sheets) > 1 else str(p)
                 rec = table_records(lab, raw, excl, len(sheets) > 1, sheet_info, errors)
-                if rec is not None:
-                    recs.append(rec)
-        return assemble(recs, excl, inputs, sheet_info, errors)
+                if rec is None:
+                    continue
+                n_tables += 1
+                if len(rec):
+                    parts.append(delayed(_normalise_part, pure=True)(rec, lab, seq))
+                    seq += len(rec)
+        got = recs = None     # hold no reference to the parsed partitions: they are freed once normalised
+        if n_tables == 0:     # as detect.data.load.assemble
+            raise InputError(errors[0] if errors else "no data: every input table is empty")
+        rows_in = seq + sum(t.get("empty_rows", 0) for t in sheet_info)
+        counts = None
+        if parts:
+            rows, excls, counts = _validate_on_workers(c, dd, parts, config, option)
+            excl.frames.extend(excls)
+            rows = [r for r in rows if len(r)]
+            panel_df = (pd.concat(rows, ignore_index=True)
+                        .sort_values(["region_code", "indicator", "period", "vintage"], kind="mergesort")
+                        .reset_index(drop=True)[list(PANEL_COLUMNS)] if rows else Panel.empty().data)
+        else:
+            panel_df = Panel.empty().data
+        result = load_result(panel_df, excl, inputs, sheet_info, rows_in)
+        if counts is not None:
+            result.panel.meta["last_digit_counts"] = counts
+        return result
 
     if client is not None:
         return body(client)
@@ -554,7 +708,7 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
 __all__ += ["load"]
 
 
-def run_loader(engine: str, scheduler: str | None = None) -> Callable:
+def run_loader(engine: str, scheduler: str | None = None, config=None) -> Callable:
     """The loader ``detect run --engine dask [--scheduler ADDRESS]`` passes to :func:`detect.pipeline.run`.
 
     Raises
@@ -567,7 +721,7 @@ def run_loader(engine: str, scheduler: str | None = None) -> Callable:
     _import_dask()
 
     def _load(paths):
-        return load(paths, scheduler=scheduler)
+        return load(paths, scheduler=scheduler, config=config)
 
     return _load
 

@@ -169,6 +169,83 @@ def test_load_equal_memory_on_crafted_files(client, tmp_path):
         _same_load(load_memory(paths), de.load(paths, client=client, blocksize=16 * 1024))
 
 
+def _messy_long_panel(tmp_path, seed=7):
+    """A long CSV whose regions are spread over many partitions, and an Excel file with more of them.
+
+    Identical and conflicting duplicates in different partitions and files, region names only in a
+    later partition, an indicator without a known unit reported in two units, impossible negatives,
+    electricity published rounded to tens (structural zeros), and regions whose fiscal revenue
+    favours the last digits 0 and 5.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for r in range(30):
+        code = f"93{r:04d}"
+        for y in range(2001, 2021):
+            gdp = 10 ** rng.uniform(2, 4)
+            rev = 10 ** rng.uniform(1.5, 3)
+            rev_txt = f"{np.floor(rev)}" if r % 7 == 0 and rng.random() < 0.7 else f"{rev:.1f}"
+            tax = rev * rng.uniform(0.6, 0.9)
+            tax_txt = f"{np.floor(tax)}" if r % 7 == 0 and rng.random() < 0.7 else f"{tax:.1f}"
+            rows += [(code, "", "gdp", y, f"{gdp:.2f}", "亿元"), (code, "", "tax_revenue", y, tax_txt, "亿元"),
+                     (code, "", "fiscal_revenue", y, rev_txt, "亿元"),
+                     (code, "", "electricity", y, f"{round(10 ** rng.uniform(2, 4), -1):.0f}", "亿千瓦时"),
+                     (code, "", "widgets", y, f"{rng.uniform(1, 100):.2f}", "个" if rng.random() < 0.8 else "千个")]
+    rows += [(f"93{r:04d}", f"地区{r}", "gdp", 2021, "5.0", "亿元") for r in range(30)]   # names come late
+    rows += [rows[i] for i in rng.choice(len(rows), 40, replace=False)]                  # identical duplicates
+    conflict = [rows[i] for i in rng.choice(len(rows), 15, replace=False)]
+    rows += [(c, n, ind, y, "1.23", u) for c, n, ind, y, v, u in conflict]               # conflicting ones
+    rows += [("930003", "", "gdp", 1999, "-5.5", "亿元"), ("930004", "", "tax_revenue", 1999, "-1", "亿元")]
+    order = rng.permutation(len(rows))
+    df = pd.DataFrame([rows[i] for i in order], columns=["地区代码", "地区", "指标", "年份", "数值", "单位"])
+    csv = tmp_path / "long.csv"
+    df.iloc[: len(df) * 3 // 4].to_csv(csv, index=False)
+    xlsx = tmp_path / "more.xlsx"
+    df.iloc[len(df) * 3 // 4:].to_excel(xlsx, index=False)
+    return [csv, xlsx]
+
+
+@pytest.mark.slow
+def test_validation_and_digit_counts_on_workers_equal_memory(client, tmp_path, monkeypatch):
+    """`detect run --engine dask` validates on the workers (records shuffled by region) and counts
+    each region's last digits there; the panel, exclusions, accounting, the digit counts and the
+    digits detector's findings are those of the in-memory loader and detector."""
+    from detect.config import load_config
+    from detect.digits import detector as ddet
+    from detect.registry import get_detector
+
+    config = load_config()
+    original = ddet.last_digit_table
+    paths = _messy_long_panel(tmp_path)
+    a = load_memory(paths)
+    b = de.load(paths, client=client, blocksize=16 * 1024, config=config)
+    _same_load(a, b)
+    reasons = " ".join(a.exclusions["reason"])
+    for why in ("conflicting duplicate", "identical duplicate", "unit differs", "negative value"):
+        assert why in reasons
+    pre = b.panel.meta["last_digit_counts"]
+    t, notes = ddet.last_digit_table(a.panel, config)
+    pd.testing.assert_frame_equal(pre.counts, ddet.region_year_counts(t))
+    assert list(pre.notes) == notes and any("published rounded" in n for n in notes)
+    assert pre.counts.index.get_level_values(0).nunique() == 30
+    det = get_detector("digits")
+    mem = det.run(a.panel, config)
+
+    def no_recount(*args, **kw):
+        raise AssertionError("the digits detector recounted a panel whose counts came from the workers")
+
+    monkeypatch.setattr(ddet, "last_digit_table", no_recount)
+    dsk = det.run(b.panel, config)
+    assert [f.__dict__ for f in mem.items] == [f.__dict__ for f in dsk.items]
+    assert (mem.n_tests, mem.notes) == (dsk.n_tests, dsk.notes)
+    assert {f.region_code for f in mem.items} >= {"930000", "930007"}     # the 0/5 writers are found
+    # counts made under other settings are not used: the detector counts the panel itself
+    calls = []
+    monkeypatch.setattr(ddet, "last_digit_table", lambda *a, **k: calls.append(1) or original(*a, **k))
+    other = config.with_(thresholds={"digits": {"last_digit_min_sig": 4}})
+    assert det.run(b.panel, other).n_tests > 0 and calls == [1]
+
+
 def test_load_gzip_gb18030_wide_by_period(client, tmp_path):
     import gzip
 
