@@ -629,6 +629,21 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
     :class:`detect.data.load.LoadResult` as the in-memory loader.
 
     Paths must be local files readable by the client and the workers (their SHA-256 is recorded).
+
+    Parameters
+    ----------
+    paths : path or list of paths
+    client : distributed.Client, optional
+        An existing client; otherwise :func:`cluster` (``scheduler`` or a local cluster) is used.
+    blocksize : int, optional
+        CSV bytes per partition (:data:`RUN_BLOCKSIZE`).
+    config : Config, optional
+        The run's configuration: the last digits are counted under its settings, unless its
+        ``detectors`` leave out ``digits``. Without it, only the panel is built.
+
+    Returns
+    -------
+    LoadResult
     """
     from dask import delayed
 
@@ -646,6 +661,8 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
             raise InputError(f"{p}: no such file")
         if p.is_dir():
             raise InputError(f"{p}: is a directory, not a data file")
+    if config is not None and config.detectors and "digits" not in config.detectors:
+        config = None      # the digits detector is not run: nothing to count for it
     option = None if config is None else config.option("digits", "indicators", None)
 
     def body(c):

@@ -244,6 +244,10 @@ def test_validation_and_digit_counts_on_workers_equal_memory(client, tmp_path, m
     monkeypatch.setattr(ddet, "last_digit_table", lambda *a, **k: calls.append(1) or original(*a, **k))
     other = config.with_(thresholds={"digits": {"last_digit_min_sig": 4}})
     assert det.run(b.panel, other).n_tests > 0 and calls == [1]
+    # a run without the digits detector counts nothing
+    c = de.load(paths, client=client, blocksize=16 * 1024, config=config.with_(detectors=["growth_peers"]))
+    assert "last_digit_counts" not in c.panel.meta
+    pd.testing.assert_frame_equal(a.panel.data, c.panel.data)
 
 
 def test_load_gzip_gb18030_wide_by_period(client, tmp_path):
