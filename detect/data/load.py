@@ -587,6 +587,8 @@ def consolidate_records(rec: pd.DataFrame, excl: _Excl, modes: dict[str, str]) -
     npts = rec.groupby(["region_code", "indicator"])["value"].transform("count")
     rec["single_point"] = npts == 1
     rec["row"] = rec["row"].astype("int64")
+    if len(rec) == 0:          # nothing kept: the canonical empty panel, whatever the records' dtypes were
+        return Panel.empty().data
     out = rec[list(PANEL_COLUMNS)].sort_values(["region_code", "indicator", "period", "vintage"], kind="mergesort")
     return out.reset_index(drop=True)
 

@@ -250,6 +250,25 @@ def test_validation_and_digit_counts_on_workers_equal_memory(client, tmp_path, m
     pd.testing.assert_frame_equal(a.panel.data, c.panel.data)
 
 
+def test_load_edge_inputs_equal_memory(client, tmp_path):
+    """Excel only (read on the client, validated on the workers), every value bad (an empty panel),
+    several vintages of one figure, and all three together."""
+    df = pd.DataFrame({"地区": ["辽宁省", "辽宁省", "吉林省"], "指标": ["gdp"] * 3, "年份": [2015, 2016, 2015],
+                       "数值": ["abc", "—", "12.5"]})
+    df.to_excel(tmp_path / "x.xlsx", index=False)
+    df.assign(数值="abc").to_csv(tmp_path / "bad.csv", index=False)
+    pd.DataFrame({"region_code": ["210000"] * 4, "indicator": ["gdp"] * 4, "period": ["2015", "2015", "2016", "2016"],
+                  "vintage": ["2016-01", "2017-01", "2017-01", "2018-01"],
+                  "value": ["100.5", "98.25", "110", "109.9"]}).to_csv(tmp_path / "vint.csv", index=False)
+    from detect.config import load_config
+
+    for names in (["x.xlsx"], ["bad.csv"], ["vint.csv"], ["vint.csv", "x.xlsx", "bad.csv"]):
+        paths = [tmp_path / n for n in names]
+        a, b = load_memory(paths), de.load(paths, client=client, blocksize=4096, config=load_config())
+        _same_load(a, b)
+    assert a.rows_in == 4 + 3 + 3 and a.rows_used == 6 and b.panel.data["vintage"].nunique() == 4
+
+
 def test_load_gzip_gb18030_wide_by_period(client, tmp_path):
     import gzip
 
