@@ -377,7 +377,8 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
     if "indicator" in col_of and "value" in col_of:
         info["layout"] = "long"
         rec = base.assign(indicator_raw=col("indicator"), period_raw=col("period"),
-                          value_raw=col("value"), unit=unit_col, column=headers[col_of["value"]])
+                          value_raw=col("value"), unit=unit_col, column=headers[col_of["value"]],
+                          _col=np.int64(col_of["value"]))
         return rec, info
 
     other = [j for j in range(len(headers)) if j not in std_of and headers[j]]
@@ -388,7 +389,7 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
         info["layout"] = "wide by period"
         info["ignored_columns"] = [headers[j] for j in other if j not in per_cols]
         parts = [base.assign(indicator_raw=col("indicator"), period_raw=headers[j], value_raw=body[j].astype(str),
-                             unit=unit_col, column=headers[j]) for j in per_cols]
+                             unit=unit_col, column=headers[j], _col=np.int64(j)) for j in per_cols]
         return pd.concat(parts, ignore_index=True), info
 
     if "period" in col_of:
@@ -409,7 +410,8 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
         info["layout"] = "wide by indicator"
         info["ignored_columns"] = ignored
         parts = [base.assign(indicator_raw=headers[j], period_raw=col("period"), value_raw=body[j].astype(str),
-                             unit=header_unit(headers[j]) or "", column=headers[j]) for j in ind_cols]
+                             unit=header_unit(headers[j]) or "", column=headers[j], _col=np.int64(j))
+                 for j in ind_cols]
         return pd.concat(parts, ignore_index=True), info
 
     raise InputError(f"{name}: no period column (period / year / 年份) and no indicator column (indicator / 指标)")
@@ -455,7 +457,9 @@ def normalise_records(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
     with ``region_code`` final, ``indicator``, ``period``, ``year``, ``freq``, ``value`` (in the
     indicator's base unit), ``unit`` and ``raw`` (the cleaned reported text, "" when missing), and
     ``_seq``, their position in the input (kept if present: the order that decides which duplicate
-    and which region name come first).
+    and which region name come first). The in-memory order is table by table, value column by value
+    column (``_col``, a wide table's records come out column-wise), row by row; a partitioned
+    reader numbers its records in the same order (:func:`record_order`).
     """
     rec = rec.reset_index(drop=True)
     if "_seq" not in rec.columns:
@@ -506,6 +510,16 @@ def normalise_records(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
     rec["_known_unit"] = bu != ""
     rec["raw"] = clean.where(~missing, "")
     return rec[drop.keep].reset_index(drop=True)
+
+
+def record_order(rec: pd.DataFrame, base: int, height: int) -> np.ndarray:
+    """``_seq`` of a table's records in the in-memory loader's order, from any piece of the table.
+
+    ``base`` is the sum of ``width * height`` of the tables before it, ``height`` one more than the
+    table's last spreadsheet row: ``_seq = base + _col * height + row`` orders records by table,
+    value column, row, which is the order in which :func:`_records` concatenates them.
+    """
+    return base + rec["_col"].to_numpy(dtype=np.int64) * np.int64(height) + rec["row"].to_numpy(dtype=np.int64)
 
 
 def unknown_unit_counts(rec: pd.DataFrame) -> pd.Series:

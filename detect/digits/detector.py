@@ -145,15 +145,22 @@ def drop_structural(t: pd.DataFrame, structural: set, n_short: int, counts: pd.D
         limit = float(threshold("digits.structural_zero_share", config))
         notes.append(f"digits: {n_struct} figures of {', '.join(which)} left out of the last-digit test: "
                      f"over {fmt_pct(limit, 0)} of all regions' figures end in 0 at that precision (published rounded)")
-        keys = pd.MultiIndex.from_arrays([t["indicator"], t["decimals"]])
-        t = t[~keys.isin(list(structural))]
+        t = without_structural(t, structural)
     return t, notes
+
+
+def without_structural(t: pd.DataFrame, structural: set) -> pd.DataFrame:
+    """The figures of ``t`` whose ``(indicator, decimals)`` is not in ``structural``."""
+    if not structural or len(t) == 0:
+        return t
+    keys = pd.MultiIndex.from_arrays([t["indicator"], t["decimals"]])
+    return t[~keys.isin(list(structural))]
 
 
 def region_year_counts(t: pd.DataFrame) -> pd.DataFrame:
     """Last-digit counts per ``(region_code, year)`` (columns ``0``-``9``) and the indicators pooled
-    (``indicators``, comma-joined, sorted). Regions add by concatenation; the detector's statistics
-    need nothing else."""
+    (``indicators``, a sorted tuple). Regions add by concatenation; the detector's statistics need
+    nothing else."""
     if len(t) == 0:
         return pd.DataFrame(columns=[*range(10), "indicators"],
                             index=pd.MultiIndex.from_arrays([[], []], names=["region_code", "year"]))
@@ -164,7 +171,7 @@ def region_year_counts(t: pd.DataFrame) -> pd.DataFrame:
     c = np.bincount(k * 10 + t["last"].to_numpy(dtype=np.int64), minlength=n_groups * 10).reshape(n_groups, 10)
     out = pd.DataFrame(c.astype(np.int64), index=g.size().index, columns=list(range(10)))
     u = t[["region_code", "year", "indicator"]].drop_duplicates().sort_values(["region_code", "year", "indicator"])
-    out["indicators"] = u.groupby(["region_code", "year"], sort=True)["indicator"].agg(",".join)
+    out["indicators"] = u.groupby(["region_code", "year"], sort=True)["indicator"].agg(tuple)
     return out
 
 
@@ -172,13 +179,20 @@ def region_year_counts(t: pd.DataFrame) -> pd.DataFrame:
 class LastDigitCounts:
     """Region-year last-digit counts computed outside the detector (on Dask workers, reduced).
 
-    ``key`` records the settings they were counted under (:func:`count_key`); the detector uses
-    them only under the same settings and otherwise counts from the panel itself.
+    ``key`` records the settings they were counted under (:func:`count_key`) and ``data`` the
+    panel they were counted from (``id`` and length of its ``data`` frame); the detector uses them
+    only for that panel under the same settings, and otherwise counts from the panel itself (a
+    subset or other derived panel has a new frame).
     """
 
     counts: pd.DataFrame
     notes: tuple[str, ...]
     key: tuple
+    data: tuple[int, int] = (0, -1)
+
+    def applies(self, panel: Panel, key: tuple) -> bool:
+        """Counted from this panel's rows under these settings."""
+        return self.key == key and self.data == (id(panel.data), len(panel.data))
 
 
 def count_key(config: Config, indicators: list[str] | None) -> tuple:
@@ -206,7 +220,7 @@ class LastDigitPreference(Detector):
             return out
         option = config.option(self.name, "indicators", None)
         pre = panel.meta.get("last_digit_counts")
-        if isinstance(pre, LastDigitCounts) and pre.key == count_key(config, option):
+        if isinstance(pre, LastDigitCounts) and pre.applies(panel, count_key(config, option)):
             counts, notes = pre.counts, list(pre.notes)      # counted by region on the workers, reduced
         else:
             t, notes = last_digit_table(panel, config, option)
@@ -240,7 +254,7 @@ class LastDigitPreference(Detector):
                 if not p <= report_p:
                     continue
                 years = g.index.get_level_values("year").astype(int)
-                inds = sorted({i for s in g["indicators"] for i in s.split(",") if i})
+                inds = sorted({i for s in g["indicators"] for i in s})
                 f = self._finding(code, str(names.get(code, code)), int(years.min()), int(years.max()), c, x2, df, p,
                                   inds, scope, config)
                 n_y = by_year.sum(axis=1)

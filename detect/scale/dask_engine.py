@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -458,7 +458,7 @@ def _raw_partitions(p: Path, dd, blocksize: int | None):
 def _dask_table(p: Path, client, dd, blocksize: int | None):
     """Records of one file, parsed partition-wise and kept on the workers: (persisted record
     partitions with their spreadsheet row numbers, records per partition, exclusion frames, table
-    info, format), or None when the file is not read partition-wise (Excel, or a file the loader
+    info, format, number of columns), or None when the file is not read partition-wise (Excel, or a file the loader
     must reject)."""
     from dask import delayed
 
@@ -499,7 +499,7 @@ def _dask_table(p: Path, client, dd, blocksize: int | None):
     info = dict(small[0][1]) if small else dict(probe)
     info.update({"header_row": hdr + 1, "preamble_rows": hdr, "physical_rows": physical, "empty_rows": empty,
                  "records": int(sum(sizes))})
-    return recs, sizes, excls, info, fmt
+    return recs, sizes, excls, info, fmt, len(header)
 
 
 def _parsed_summary(x: tuple) -> tuple[pd.DataFrame, dict, int, int]:
@@ -515,14 +515,16 @@ def _offset_rows(x: tuple, offset: int) -> pd.DataFrame:
 
 # --- detect run: validation and the digit counts by region on the workers --------------------------
 
-def _normalise_part(rec: pd.DataFrame, source: str, seq0: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    """Map step 1 (any partition): the record-by-record validation, numbered in input order.
+def _normalise_part(rec: pd.DataFrame, source: str, base: int, height: int
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Map step 1 (any partition): the record-by-record validation, numbered in the in-memory
+    loader's order (:func:`detect.data.load.record_order`).
 
     Returns the kept records, the exclusions and the unit counts of unknown indicators."""
-    from detect.data.load import _Excl, normalise_records, unknown_unit_counts
+    from detect.data.load import _Excl, normalise_records, record_order, unknown_unit_counts
 
     excl = _Excl()
-    rec = rec.assign(source=source, _seq=np.arange(seq0, seq0 + len(rec), dtype=np.int64))
+    rec = rec.assign(source=source, _seq=record_order(rec, base, height))
     out = normalise_records(rec, excl)
     return out, excl.frame(), unknown_unit_counts(out)
 
@@ -543,13 +545,11 @@ def _consolidate_part(rec: pd.DataFrame, modes: dict, config, option) -> tuple:
     return rows, excl.frame(), t, n_short, structural_counts(t)
 
 
-def _digit_counts_part(x: tuple, structural: set, config) -> pd.DataFrame:
+def _digit_counts_part(x: tuple, structural: set) -> pd.DataFrame:
     """Map step 3: region-year last-digit counts without the panel-wide structural zeros."""
-    from detect.digits.detector import drop_structural, region_year_counts
+    from detect.digits.detector import region_year_counts, without_structural
 
-    t = x[2]
-    t, _ = drop_structural(t, structural, 0, x[4], config)
-    return region_year_counts(t)
+    return region_year_counts(without_structural(x[2], structural))
 
 
 def _item(x: tuple, i: int):
@@ -597,7 +597,7 @@ def _validate_on_workers(client, dd, parts: list, config, option):
         n_short = int(sum(n for _, n, _ in small))
         _, notes = drop_structural(pd.DataFrame({"indicator": [], "decimals": []}), structural, n_short, total,
                                    config)
-        parts_c = client.compute([delayed(_digit_counts_part, pure=True)(x, structural, config) for x in cons],
+        parts_c = client.compute([delayed(_digit_counts_part, pure=True)(x, structural) for x in cons],
                                  sync=True)
         parts_c = [c for c in parts_c if len(c)]
         c = pd.concat(parts_c).sort_index() if parts_c else parts_c_empty()
@@ -668,7 +668,7 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
     def body(c):
         excl = _Excl()
         parts, inputs, sheet_info, errors = [], [], [], []
-        seq = n_tables = 0     # records numbered in input order; tables with records
+        base = n_records = n_tables = 0     # records numbered in input order; tables with records
         for p in paths:
             got = None
             with open(p, "rb") as fh:
@@ -676,15 +676,17 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
             if magic not in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
                 got = _dask_table(p, c, dd, blocksize)
             if got is not None:
-                recs, sizes, excls, info, fmt = got
+                recs, sizes, excls, info, fmt, width = got
                 excl.frames.extend(excls)
                 inputs.append({"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt})
                 sheet_info.append({"table": str(p), **info})
                 n_tables += 1
+                height = info["header_row"] + info["physical_rows"] + 1
                 for r, n in zip(recs, sizes):
                     if n:
-                        parts.append(delayed(_normalise_part, pure=True)(r, str(p), seq))
-                        seq += n
+                        parts.append(delayed(_normalise_part, pure=True)(r, str(p), base, height))
+                        n_records += n
+                base += width * height
                 continue
             sheets, fmt = _raw_tables(p)          # Excel (or a file the loader rejects: raises here)
             inputs.append({"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt})
@@ -695,12 +697,14 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
                     continue
                 n_tables += 1
                 if len(rec):
-                    parts.append(delayed(_normalise_part, pure=True)(rec, lab, seq))
-                    seq += len(rec)
+                    height = int(rec["row"].max()) + 1
+                    parts.append(delayed(_normalise_part, pure=True)(rec, lab, base, height))
+                    n_records += len(rec)
+                    base += (int(rec["_col"].max()) + 1) * height
         got = recs = None     # hold no reference to the parsed partitions: they are freed once normalised
         if n_tables == 0:     # as detect.data.load.assemble
             raise InputError(errors[0] if errors else "no data: every input table is empty")
-        rows_in = seq + sum(t.get("empty_rows", 0) for t in sheet_info)
+        rows_in = n_records + sum(t.get("empty_rows", 0) for t in sheet_info)
         counts = None
         if parts:
             rows, excls, counts = _validate_on_workers(c, dd, parts, config, option)
@@ -713,7 +717,8 @@ def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | N
             panel_df = Panel.empty().data
         result = load_result(panel_df, excl, inputs, sheet_info, rows_in)
         if counts is not None:
-            result.panel.meta["last_digit_counts"] = counts
+            result.panel.meta["last_digit_counts"] = replace(counts, data=(id(result.panel.data),
+                                                                           len(result.panel.data)))
         return result
 
     if client is not None:

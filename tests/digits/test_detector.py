@@ -101,3 +101,17 @@ def test_region_year_test_with_monthly_figures():
     assert ("920002", "2018", "2020") in keys
     assert not any(f.region_code == "920002" and f.period_start in ("2018", "2020") and f.period_end == f.period_start
                    and f.p_value < 1e-4 for f in res)
+
+
+def test_pooled_indicator_names_keep_their_commas():
+    """An indicator name with a comma is one name in the evidence (second review: the pooled names
+    were joined with commas and split again)."""
+    rng = np.random.default_rng(3)
+    vals = 10 ** rng.uniform(2, 4, 100)
+    rows = [("910000", "R", "", "产值,合计", str(1900 + i), f"{np.floor(v) if rng.random() < 0.35 else v:.2f}", "")
+            for i, v in enumerate(vals)]        # a third rounded to whole yuan: 0s well above 10 %
+    p = Panel.from_frame(pd.DataFrame(rows, columns=["region_code", "region_name", "parent_code", "indicator",
+                                                     "period", "value", "unit"]))
+    cfg = CONFIG.with_(options={"digits": {"indicators": ["产值,合计"]}})
+    res = get_detector("digits").run(p, cfg)
+    assert [f.evidence["indicators"] for f in res.items if f.evidence["scope"] == "region"] == [["产值,合计"]]

@@ -269,6 +269,83 @@ def test_load_edge_inputs_equal_memory(client, tmp_path):
     assert a.rows_in == 4 + 3 + 3 and a.rows_used == 6 and b.panel.data["vintage"].nunique() == 4
 
 
+def _same_counts(a, b, config):
+    from detect.digits import detector as ddet
+
+    t, notes = ddet.last_digit_table(a.panel, config)
+    pre = b.panel.meta["last_digit_counts"]
+    pd.testing.assert_frame_equal(pre.counts, ddet.region_year_counts(t))
+    assert list(pre.notes) == notes
+    return notes
+
+
+def test_structural_zeros_missing_from_some_partitions(client, tmp_path):
+    """A published-rounded (indicator, precision) that only some partitions hold (second review:
+    the per-partition step built the panel-wide note and raised KeyError)."""
+    from detect.config import load_config
+
+    (tmp_path / "a.csv").write_text("region_code,indicator,year,value\n110000,population,2015,2154\n"
+                                    "110000,population,2016,2173\n120000,population,2015,1547\n")
+    (tmp_path / "b.csv").write_text("region_code,indicator,year,value\n130000,population,2015,7470.00\n"
+                                    "130000,population,2016,7519.50\n")
+    rows = "".join(f"{110000 + 100 * (i % 2)},gdp,{1900 + i},{10 * (i + 101)}\n" for i in range(150))
+    (tmp_path / "c.csv").write_text("region_code,indicator,year,value\n" + rows)
+    config = load_config()
+    for names, bs in ((["a.csv", "b.csv"], 4096), (["c.csv"], 1024)):
+        paths = [tmp_path / n for n in names]
+        a, b = load_memory(paths), de.load(paths, client=client, blocksize=bs, config=config)
+        _same_load(a, b)
+        assert any("published rounded" in n for n in _same_counts(a, b, config))
+
+
+def test_wide_tables_first_record_order_across_partitions(client, tmp_path):
+    """Wide tables emit records column by column: which name, parent and duplicate come first must
+    not depend on the partitioning (second review: the Dask loader numbered them partition by
+    partition)."""
+    from detect.config import load_config
+
+    filler = "".join(f"{110000 + i * 100},R{i},,2015,{1234.5 + i},{500.1 + i}\n" for i in range(300))
+    (tmp_path / "names.csv").write_text("region_code,region_name,parent_code,year,GDP,population\n"
+                                        "210000,NameA,P1,2015,abc,4382.4\n" + filler
+                                        + "210000,NameB,P2,2016,28669.0,4377.8\n", encoding="utf-8")
+    filler = "".join(f"{110000 + i * 100},2015,{1234.5 + i},\n" for i in range(600))
+    (tmp_path / "synonyms.csv").write_text("region_code,year,GDP,地区生产总值\n210000,2015,,28669.0\n" + filler
+                                           + "210000,2015,28669,\n", encoding="utf-8")
+    per = "".join(f"{110000 + i * 100},R{i},GDP,{1000 + i}.5,{1100 + i}.5\n" for i in range(300))
+    (tmp_path / "period.csv").write_text("region_code,region_name,indicator,2015,2016\n210000,NameA,GDP,abc,28669.1\n"
+                                         + per + "210000,NameB,population,4382.4,4377.8\n", encoding="utf-8")
+    config = load_config()
+    for name in ("names.csv", "synonyms.csv", "period.csv"):
+        a = load_memory(tmp_path / name)
+        b = de.load(tmp_path / name, client=client, blocksize=4096, config=config)
+        _same_load(a, b)
+        _same_counts(a, b, config)
+    names = a.panel.data.loc[a.panel.data["region_code"] == "210000", "region_name"]
+    assert set(names) == {"NameB"}
+
+
+def test_counts_from_the_workers_are_not_used_for_a_subset(client, tmp_path, monkeypatch):
+    """A panel derived from the loaded one (subset) is counted afresh (second review)."""
+    from detect.config import load_config
+    from detect.digits import detector as ddet
+    from detect.registry import get_detector
+
+    config = load_config()
+    rng = np.random.default_rng(5)
+    rows = "".join(f"{c},gdp,{y},{rng.uniform(100, 999):.2f}\n" for c in (110000, 120000, 310000, 320000)
+                   for y in range(1900, 2000))
+    (tmp_path / "p.csv").write_text("region_code,indicator,year,value\n" + rows)
+    b = de.load(tmp_path / "p.csv", client=client, config=config)
+    sub = b.panel.subset(regions=["110000"])
+    calls = []
+    original = ddet.last_digit_table
+    monkeypatch.setattr(ddet, "last_digit_table", lambda *a, **k: calls.append(1) or original(*a, **k))
+    got = get_detector("digits").run(sub, config)
+    assert calls == [1] and got.n_tests == 1 and {f.region_code for f in got.items} <= {"110000"}
+    get_detector("digits").run(b.panel, config)
+    assert calls == [1]          # the loaded panel itself uses the workers' counts
+
+
 def test_load_gzip_gb18030_wide_by_period(client, tmp_path):
     import gzip
 
