@@ -66,8 +66,9 @@ def last_digit_table(panel: Panel, config: Config, indicators: list[str] | None 
     """
     t, n_short = figure_digits(panel, config, indicators)
     counts = structural_counts(t)
-    t, notes = drop_structural(t, structural_keys(counts, config), n_short, counts, config)
-    return t[_COLS].reset_index(drop=True), notes
+    structural = structural_keys(counts, config)
+    notes = digit_notes(n_short, structural, counts, config)
+    return without_structural(t, structural)[_COLS].reset_index(drop=True), notes
 
 
 _COLS = ["region_code", "indicator", "year", "last", "decimals"]
@@ -123,30 +124,27 @@ def structural_counts(t: pd.DataFrame) -> pd.DataFrame:
 
 def structural_keys(counts: pd.DataFrame, config: Config) -> set[tuple[str, int]]:
     """``(indicator, decimals)`` published rounded: over ``digits.structural_zero_share`` of all
-    regions' figures end in 0 at that precision (from the summed :func:`structural_counts`)."""
+    regions' figures end in 0 at that precision (``counts``: :func:`structural_counts` summed over
+    the whole panel)."""
     limit = float(threshold("digits.structural_zero_share", config))
-    c = counts.groupby(level=[0, 1]).sum()
-    return {(str(i), int(d)) for (i, d), r in c.iterrows() if r["zeros"] / r["n"] > limit}
+    return {(str(i), int(d)) for (i, d), r in counts.iterrows() if r["zeros"] / r["n"] > limit}
 
 
-def drop_structural(t: pd.DataFrame, structural: set, n_short: int, counts: pd.DataFrame,
-                    config: Config) -> tuple[pd.DataFrame, list[str]]:
-    """Leave out the structural zeros; the notes on the figures not used (``counts`` summed over
-    the whole panel, for the figures in the note)."""
+def digit_notes(n_short: int, structural: set, counts: pd.DataFrame, config: Config) -> list[str]:
+    """What the last-digit test leaves out: figures too short, and the structural zeros (``counts``
+    summed over the whole panel)."""
     notes: list[str] = []
-    min_sig = int(threshold("digits.last_digit_min_sig", config))
     if n_short:
+        min_sig = int(threshold("digits.last_digit_min_sig", config))
         notes.append(f"digits: {n_short} figures with fewer than {min_sig} significant digits not used "
                      "(their last digit is a leading digit, not expected uniform)")
     if structural:
-        c = counts.groupby(level=[0, 1]).sum()
-        n_struct = int(sum(int(c.loc[k, "n"]) for k in structural))
+        n_struct = int(sum(int(counts.loc[k, "n"]) for k in structural))
         which = sorted({i for i, _ in structural})
         limit = float(threshold("digits.structural_zero_share", config))
         notes.append(f"digits: {n_struct} figures of {', '.join(which)} left out of the last-digit test: "
                      f"over {fmt_pct(limit, 0)} of all regions' figures end in 0 at that precision (published rounded)")
-        t = without_structural(t, structural)
-    return t, notes
+    return notes
 
 
 def without_structural(t: pd.DataFrame, structural: set) -> pd.DataFrame:

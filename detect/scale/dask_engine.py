@@ -556,6 +556,15 @@ def _item(x: tuple, i: int):
     return x[i]
 
 
+def _items(x: tuple, *i: int) -> tuple:
+    """The small parts of a partition's result, for the client (the large ones stay on the worker)."""
+    return tuple(x[k] for k in i)
+
+
+def _no_rows(df: pd.DataFrame) -> pd.DataFrame:
+    return df.iloc[:0]
+
+
 def _validate_on_workers(client, dd, parts: list, config, option):
     """Validate record partitions on the workers: (panel rows, exclusion frames, LastDigitCounts or None).
 
@@ -572,44 +581,38 @@ def _validate_on_workers(client, dd, parts: list, config, option):
     from dask import delayed
 
     from detect.data.load import unit_modes
-    from detect.digits.detector import LastDigitCounts, count_key, drop_structural, structural_keys
+    from detect.digits.detector import (LastDigitCounts, count_key, digit_notes, region_year_counts,
+                                        structural_keys)
 
     normed = client.persist(parts)
     parts.clear()     # the parsed partitions are released once their normalised records exist
-    small = client.compute([delayed(lambda x: (x[1], x[2]), pure=True)(x) for x in normed], sync=True)
+    small = client.compute([delayed(_items, pure=True)(x, 1, 2) for x in normed], sync=True)
     excls = [ex for ex, _ in small if len(ex)]
-    modes = unit_modes(pd.concat([u for _, u in small if len(u)]) if any(len(u) for _, u in small)
-                       else pd.Series(dtype="int64"))
+    units = [u for _, u in small if len(u)]
+    modes = unit_modes(pd.concat(units) if units else pd.Series(dtype="int64"))
     recs = [delayed(_item, pure=True)(x, 0) for x in normed]
     with dask.config.set({"dataframe.convert-string": False}):
-        meta = client.compute(delayed(lambda r: r.iloc[:0], pure=True)(recs[0]), sync=True)
+        meta = client.compute(delayed(_no_rows, pure=True)(recs[0]), sync=True)
         ddf = dd.from_delayed(recs, meta=meta, verify_meta=False)
         by_region = ddf.shuffle(on="region_code", npartitions=max(1, len(recs))).to_delayed()
     cons = client.persist([delayed(_consolidate_part, pure=True)(r, modes, config, option) for r in by_region])
     del normed, recs, ddf, by_region     # only the consolidated partitions stay on the workers
-    small = client.compute([delayed(lambda x: (x[1], x[3], x[4]), pure=True)(x) for x in cons], sync=True)
+    small = client.compute([delayed(_items, pure=True)(x, 1, 3, 4) for x in cons], sync=True)
     excls += [ex for ex, _, _ in small if len(ex)]
     counts = None
     if config is not None:
         sc = [c for _, _, c in small if c is not None and len(c)]
         total = pd.concat(sc).groupby(level=[0, 1]).sum() if sc else pd.DataFrame({"n": [], "zeros": []})
         structural = structural_keys(total, config) if len(total) else set()
-        n_short = int(sum(n for _, n, _ in small))
-        _, notes = drop_structural(pd.DataFrame({"indicator": [], "decimals": []}), structural, n_short, total,
-                                   config)
+        notes = digit_notes(int(sum(n for _, n, _ in small)), structural, total, config)
         parts_c = client.compute([delayed(_digit_counts_part, pure=True)(x, structural) for x in cons],
                                  sync=True)
         parts_c = [c for c in parts_c if len(c)]
-        c = pd.concat(parts_c).sort_index() if parts_c else parts_c_empty()
+        c = (pd.concat(parts_c).sort_index() if parts_c
+             else region_year_counts(pd.DataFrame(columns=["region_code", "indicator", "year", "last"])))
         counts = LastDigitCounts(counts=c, notes=tuple(notes), key=count_key(config, option))
     rows = client.compute([delayed(_item, pure=True)(x, 0) for x in cons], sync=True)
     return rows, excls, counts
-
-
-def parts_c_empty() -> pd.DataFrame:
-    from detect.digits.detector import region_year_counts
-
-    return region_year_counts(pd.DataFrame({"region_code": [], "indicator": [], "year": [], "last": []}))
 
 
 def load(paths, *, client=None, scheduler: str | None = None, blocksize: int | None = RUN_BLOCKSIZE,
