@@ -39,12 +39,12 @@ MISSING_TOKENS: frozenset[str] = frozenset({
     "无", "空", "缺失", "#n/a", "x",
 })
 
-_NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_YEAR = re.compile(r"^(\d{4})(?:\.0+)?\s*年?(?:度)?$")
+_NUM = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+_YEAR = re.compile(r"^([0-9]{4})(?:\.0+)?\s*年?(?:度)?$")
 # a quarter needs its marker (Q / 第 before, or 季 / 季度 after): "2015-3" and "2015/3" are March
-_QUARTER = re.compile(r"^(\d{4})\s*(?:年)?\s*[-/ ]?\s*(?:(?:q|第)\s*([1-4一二三四])\s*(?:季度|季)?|([1-4一二三四])\s*(?:季度|季))$",
+_QUARTER = re.compile(r"^([0-9]{4})\s*(?:年)?\s*[-/ ]?\s*(?:(?:q|第)\s*([1-4一二三四])\s*(?:季度|季)?|([1-4一二三四])\s*(?:季度|季))$",
                       re.I)
-_MONTH = re.compile(r"^(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:月)?(?:[-/.]\d{1,2}(?:\s.*)?)?$")
+_MONTH = re.compile(r"^([0-9]{4})\s*(?:[-/.年])\s*([0-9]{1,2})\s*(?:月)?(?:[-/.][0-9]{1,2}(?:\s.*)?)?$")
 _CN_Q = {"一": "1", "二": "2", "三": "3", "四": "4"}
 MIN_YEAR, MAX_YEAR = 1949, 2100
 MAX_HEADER_SCAN = 20
@@ -256,10 +256,10 @@ def parse_values(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Se
         clean[plain] = sa[plain].astype(object).to_numpy()
     rest = ~plain
     if rest.any():
-        s = _nfkc(raw[rest])
+        s = _nfkc(raw[rest]).str.replace("\u2212", "-", regex=False)   # U+2212 MINUS SIGN (NFKC keeps it)
         low = s.str.lower()
         miss = low.isin(MISSING_TOKENS)
-        t = s.str.replace(r"(?<=\d)[,\s'](?=\d{3}(\D|$))", "", regex=True)   # 1,234,567.8 / 1 234 / 1'234
+        t = s.str.replace(r"(?<=[0-9])[,\s'](?=[0-9]{3}([^0-9]|$))", "", regex=True)   # 1,234,567.8 / 1 234 / 1'234
         t = t.str.rstrip("%").str.strip()
         paren = t.str.match(r"^\(.*\)$")
         t = t.where(~paren, "-" + t.str.slice(1, -1))

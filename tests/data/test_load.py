@@ -236,3 +236,27 @@ def test_infinite_value_excluded(tmp_path):
     _accounting_holds(res)
     assert res.exclusions["reason"].iat[0] == "value is out of range (not a finite number)"
     assert res.panel.data["region_code"].tolist() == ["010000"]          # leading zero kept
+
+
+# --- hostile inputs found by the CLI audit -----------------------------------------------------------
+
+def test_fullwidth_and_non_ascii_digits_never_crash():
+    # "１２３" passed the plain-number fast path (\d is Unicode) and pd.to_numeric raised ValueError;
+    # full-width digits are NFKC-folded to 123, other scripts' digits are not numbers here
+    v, clean, missing, bad = parse_values(pd.Series(["１２３", "٣٤", "7", "−5"]))
+    assert v.iat[0] == 123.0 and clean.iat[0] == "123"
+    assert bad.tolist() == [False, True, False, False] and np.isnan(v.iat[1])
+    assert v.iat[3] == -5.0 and clean.iat[3] == "-5"                   # U+2212 MINUS SIGN is a minus
+
+
+def test_non_ascii_digit_periods_are_excluded_not_a_crash():
+    per, year, freq = parse_periods(pd.Series(["٢٠١٥", "２０１５", "2015"]))
+    assert per.tolist() == ["", "2015", "2015"] and year.tolist() == [-1, 2015, 2015]
+
+
+def test_fullwidth_integer_file_loads(tmp_path):
+    p = _write(tmp_path, "fw.csv", LONG_HEADER + "1,A,,gdp,2014,１２３,\n1,A,,gdp,٢٠١٥,5,\n1,A,,gdp,2016,٣,\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.panel.data["value"].tolist() == [123.0]
+    assert sorted(res.exclusions["reason"].str.slice(0, 20)) == ["period not recognise", "value is not a numbe"]
