@@ -107,8 +107,27 @@ def benford(values, test: DigitTest = "first-two", min_value: float | None = Non
     return res
 
 
-def _positive_magnitudes(values, min_value, sign, extraction="exact"):
-    d = extract(values, extraction=extraction, trailing=False)
+def _selection_notes(d, keep: np.ndarray, sign: str, min_value) -> list[str]:
+    """What :func:`_positive_magnitudes` left out, as notes (zeros, the other sign, below ``min_value``)."""
+    notes = []
+    nz = d.valid & (d.sign != 0)
+    if (n := int((d.valid & (d.sign == 0)).sum())):
+        notes.append(f"{n} zeros left out (no significant digit).")
+    other = {"positive": d.sign < 0, "negative": d.sign > 0, "absolute": np.zeros(len(d), bool)}[sign] & nz
+    if (n := int(other.sum())):
+        what = "negative" if sign == "positive" else "positive"
+        notes.append(f"{n} {what} values left out (Nigrini 2012 tests signs apart; see sign=).")
+    if min_value is not None and (n := int((nz & ~other & ~keep).sum())):
+        notes.append(f"{n} values below {min_value:g} left out.")
+    if (n := int((~d.valid).sum())):
+        notes.append(f"{n} values are not numbers (text that does not parse, NaN or infinite).")
+    return notes
+
+
+def _positive_magnitudes(values, min_value, sign, extraction="exact", trailing=False):
+    if sign not in ("positive", "negative", "absolute"):
+        raise ValueError(f"sign must be one of positive, negative, absolute; got {sign!r}")
+    d = extract(values, extraction=extraction, trailing=trailing)
     keep = d.valid & (d.sign != 0)
     if sign == "positive":
         keep &= d.sign > 0
@@ -148,22 +167,26 @@ def summation(values, digits: int = 2, min_value: float | None = None, *, sign: 
                          "excess": sums - exp, "abs_excess": np.abs(sums - exp)})
 
 
-def duplicates(values, top: int = 10, min_value: float | None = None, *, sign: Sign = "absolute") -> pd.DataFrame:
+def duplicates(values, top: int = 10, min_value: float | None = None, *, sign: Sign = "positive") -> pd.DataFrame:
     """Number duplication test: the most frequent values, with their counts and records.
 
     Nigrini (2012, ch. 9): amounts repeated far more often than others (a standard fee, an
     invented round figure, a limit just below an approval threshold) are listed for review.
+    Values are selected as in :func:`benford`: positives by default (R benford.analysis'
+    ``duplicatesTable``: 50.00 x 6022 in corporate.payment); ``sign="negative"`` counts the
+    negatives by magnitude; ``sign="absolute"`` pools both signs by magnitude, so a 50.00 payment
+    and a -50.00 credit are one value (R's ``sign = "both"``: 50.00 x 6030).
 
     Returns
     -------
     DataFrame
-        ``value, count, records`` (record labels: the Series index, or positions), most frequent
-        first, ties by value.
+        ``value, count, records`` (``value`` is the magnitude; record labels: the Series index, or
+        positions), most frequent first, ties by value.
     """
     d, keep = _positive_magnitudes(values, min_value, sign)
-    signed = np.where(d.sign < 0, -d.magnitude, d.magnitude)
+    mags = d.magnitude
     pos = np.flatnonzero(keep)
-    v = pd.Series(signed[pos])
+    v = pd.Series(mags[pos])
     vc = v.value_counts(sort=False)
     vc = vc.reset_index()
     vc.columns = ["value", "count"]
@@ -171,39 +194,45 @@ def duplicates(values, top: int = 10, min_value: float | None = None, *, sign: S
     idx = _index(values)
     recs = []
     for val in vc["value"]:
-        p = pos[signed[pos] == val]
+        p = pos[mags[pos] == val]
         recs.append(list(p) if idx is None else list(idx[p]))
     return pd.DataFrame({"value": vc["value"].to_numpy(), "count": vc["count"].to_numpy(), "records": recs})
 
 
-def second_order(values, test: DigitTest = "first-two", *, config: Config | None = None) -> BenfordResult:
+def second_order(values, test: DigitTest = "first-two", min_value: float | None = None, *, sign: Sign = "positive",
+                 config: Config | None = None) -> BenfordResult:
     """Nigrini's second-order test: leading digits of the differences between sorted values.
 
     The non-zero differences of the sorted amounts have leading digits close to Benford's law for
-    almost any continuous distribution (Nigrini & Miller 2009, Auditing 28(2):305-324). Differences
-    are computed exactly: values are scaled to integers at their largest reported precision first,
-    so ``1153.35 - 1153.34`` is 0.01, not 0.0099999999999909.
+    almost any continuous distribution (Nigrini & Miller 2009, Auditing 28(2):305-324). The values
+    are selected as in :func:`benford` (zeros out; positives by default, ``sign="negative"`` the
+    magnitudes of the negatives, ``"absolute"`` all magnitudes; ``min_value``), then sorted; a
+    negative and a positive amount are never differenced. Differences are computed exactly: values
+    are scaled to integers at their largest reported precision first, so ``1153.35 - 1153.34`` is
+    0.01, not 0.0099999999999909.
     """
     if test not in BENFORD_TESTS:
         raise ValueError(f"second-order test reads leading digits; test must be one of {', '.join(BENFORD_TESTS)}")
-    d = extract(values, trailing=True)
-    ok = d.valid & np.isfinite(d.magnitude)
-    signed = np.where(d.sign < 0, -d.magnitude, d.magnitude)[ok]
-    dec = int(np.clip(d.decimals[ok].max(), 0, 15)) if ok.any() else 0
-    big = np.abs(signed).max() if ok.any() else 0.0
+    d, keep = _positive_magnitudes(values, min_value, sign, trailing=True)
+    mags = d.magnitude[keep]
+    n_kept = len(mags)
+    dec = int(np.clip(d.decimals[keep].max(), 0, 15)) if n_kept else 0
+    big = mags.max() if n_kept else 0.0
     note = []
     if big * 10.0 ** dec < 2 ** 53:
-        ints = np.rint(_scale(np.abs(signed), np.full(len(signed), dec, np.int64))) * np.sign(signed)
+        ints = np.rint(_scale(mags, np.full(n_kept, dec, np.int64)))   # leading digits unchanged by 10^dec
         diffs = np.diff(np.sort(ints))
         diffs = diffs[diffs > 0]
     else:
-        diffs = np.diff(np.sort(signed))
+        diffs = np.diff(np.sort(mags))
         diffs = diffs[diffs > 0]
         note.append("differences in floating point (values too precise to scale to integers).")
     res = benford(diffs, test=test, config=config)
     res.label = "second order (differences of sorted values)"
-    res.notes.extend(note + [f"{int(ok.sum()) - 1 - len(diffs)} zero differences (repeated values) left out."
-                             if ok.sum() > 1 else "fewer than two values."])
+    left_out = _selection_notes(d, keep, sign, min_value)
+    res.notes.extend(left_out)
+    res.notes.extend(note + [f"{n_kept - 1 - len(diffs)} zero differences (repeated values) left out."
+                             if n_kept > 1 else "fewer than two values."])
     return res
 
 

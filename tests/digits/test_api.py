@@ -81,6 +81,79 @@ def test_float_input_equals_text_input(payments):
     np.testing.assert_array_equal(a.table["count"], b.table["count"])
 
 
+# --- published R benford.analysis 0.1.5 example outputs on corporate.payment ----------------------
+# `benford(corporate.payment$Amount)` (man/benford.Rd, README; sign = "positive", all values > 0) and
+# `benford(corporate.payment$Amount, 2, sign = "both")` (man/benford.analysis.Rd), printed by R:
+R_PUBLISHED = {
+    "positive": dict(n=185083, n_second_order=65504, mad=0.002336614, chi2=32094, l2=0.0039958, ks=0.033195,
+                     dfactor=-1.065467, top_abs_diff=[(50, 5938.25), (11, 3331.98), (10, 2811.92), (14, 1043.68),
+                                                      (98, 889.95)]),
+    "absolute": dict(n=189347, n_second_order=65853, mad=0.002336108, chi2=31890, l2=0.0041627, ks=0.033443,
+                     dfactor=-1.017475, top_abs_diff=[(50, 5929.5833), (11, 3496.8494), (10, 2835.4192),
+                                                      (14, 1110.4465), (98, 885.1466), (99, 775.5372), (90, 729.3459),
+                                                      (92, 702.9929), (25, 651.7883), (41, 649.5985)]),
+}
+
+
+@pytest.mark.parametrize("sign", ["positive", "absolute"])   # R's sign = "both" pools magnitudes
+def test_r_published_example_outputs(payments, sign):
+    ref = R_PUBLISHED[sign]
+    x = payments.astype(float)
+    r = benford(x, "first-two", sign=sign, extraction="r-float")   # R's digit rule (0.29 -> 28)
+    assert r.n == ref["n"]
+    assert r.mad == pytest.approx(ref["mad"], abs=5e-10)        # printed to 7 significant digits
+    assert round(r.chi2) == ref["chi2"]                          # printed as 32094 / 31890
+    assert r.ks == pytest.approx(ref["ks"], abs=5e-7)            # D printed to 5 significant digits
+    assert r.conformity == "nonconformity"
+    # "The 5 largest deviations": |count - n p| by digit group, printed to 2 (4) decimals
+    t = r.table.assign(abs_diff=(r.table["count"] - r.table["expected"] * r.n).abs())
+    top = t.sort_values("abs_diff", ascending=False, kind="mergesort").head(len(ref["top_abs_diff"]))
+    assert top["digit"].tolist() == [d for d, _ in ref["top_abs_diff"]]
+    np.testing.assert_allclose(top["abs_diff"], [v for _, v in ref["top_abs_diff"]], atol=0.006)
+    # the mantissa arc test reads magnitudes, not digits: same L2 with exact text input
+    assert mantissa_arc(payments, sign=sign).l2 == pytest.approx(ref["l2"], abs=5e-8)
+    # R's distortion factor divides by the mistyped 39.0685 (numerator 39.0865): undo it to compare means
+    df = distortion_factor(payments, sign=sign)
+    assert 100 * (df.actual_mean - 39.0865) / 39.0685 == pytest.approx(ref["dfactor"], abs=5e-7)
+    # second order: R sorts the values selected by `sign` (positives, or magnitudes for "both") and
+    # counts the non-zero differences; a -50.00 credit is never differenced against a payment
+    assert second_order(payments, "first-two", sign=sign).n == ref["n_second_order"]
+
+
+def test_r_second_order_count_values_at_least_ten(payments):
+    """tests/testthat/test-benford.R: Amount >= 10 gives n.second.order = 64578 (first and first-two)."""
+    x = payments.astype(float)
+    for test in ("first", "first-two"):
+        assert second_order(payments[x >= 10], test).n == 64578
+        assert second_order(payments, test, min_value=10).n == 64578
+
+
+def test_r_duplicates_tables(payments):
+    """test-benford.R (Amount >= 10) and man/benford.analysis.Rd (sign = "both": magnitudes pooled)."""
+    d = duplicates(payments, top=6, min_value=10)
+    assert d["value"].tolist() == [50.00, 1153.35, 1083.45, 150.00, 988.35, 1159.35]
+    assert d["count"].tolist() == [6022, 2264, 1185, 1056, 1018, 976]
+    both = duplicates(payments, top=5, sign="absolute")
+    assert both["value"].tolist() == [50.00, 1153.35, 1083.45, 150.00, 988.35]
+    assert both["count"].tolist() == [6030, 2279, 1190, 1116, 1025]
+    # the records of a pooled value are the rows holding +50.00 or -50.00
+    x = payments.astype(float)
+    assert sorted(both["records"].iat[0]) == np.flatnonzero(x.abs() == 50.0).tolist()
+
+
+def test_r_census_2009_reference(shared_data):
+    """test-benford.R: census.2009 pop >= 10, first-two digits: n 19482, round(chi-square) 108,
+    dfactor 0.74 (testthat tolerance 1e-3, relative)."""
+    pop = pd.read_csv(shared_file(shared_data, "benford/census.2009.csv"), dtype={"pop.2009": str})["pop.2009"]
+    r = benford(pop, "first-two", min_value=10)
+    assert r.n == 19482
+    assert round(r.chi2) == 108
+    df = distortion_factor(pop, min_value=10)
+    r_df = 100 * (df.actual_mean - 39.0865) / 39.0685
+    assert r_df == pytest.approx(0.74, rel=1e-3)
+    assert df.distortion_factor == pytest.approx(0.74, rel=1e-3)   # the corrected constant moves it by 0.05 %
+
+
 # --- hand-worked examples -----------------------------------------------------------------------
 
 def test_benford_sample_is_close_conformity():
@@ -156,6 +229,20 @@ def test_second_order_uses_exact_differences():
     x = pd.Series([f"{v:.2f}" for v in np.arange(1000, 1000 + 0.01 * 3000, 0.01)])
     r = second_order(x, "first-two")
     assert r.table.set_index("digit")["count"][10] == r.n     # every difference is 0.01 -> 10
+
+
+def test_second_order_selects_signs_like_benford():
+    """Negatives and zeros are not sorted in with the positives (R benford.analysis extract.digits:
+    the positives, or the magnitudes with sign="both"); what is left out is said."""
+    x = pd.Series(["-5.00", "0", "1.00", "2.50", "4.00", "-2.50"])
+    r = second_order(x, "first")
+    assert r.n == 2                                              # 2.50 - 1.00, 4.00 - 2.50: both 1.50
+    assert r.table.set_index("digit")["count"][1] == 2
+    assert any("1 zeros" in n for n in r.notes) and any("2 negative" in n for n in r.notes)
+    assert second_order(x, "first", sign="negative").n == 1      # 5.00 - 2.50
+    # magnitudes 1, 2.5, 2.5, 4, 5: differences 1.5, 0, 1.5, 1 -> one zero difference left out
+    a = second_order(x, "first", sign="absolute")
+    assert a.n == 3 and any("1 zero differences" in n for n in a.notes)
 
 
 def test_mantissa_arc_formula():
