@@ -21,6 +21,9 @@ DEBT_INDICATORS: tuple[str, ...] = (
     "fiscal_revenue", "fiscal_expenditure", "transfer_revenue", "fund_revenue", "state_capital_revenue",
     "land_revenue", "gdp",
 )
+#: Debt figures: none exists before the first statutory year-end stock (``debt.first_debt_year``).
+DEBT_INPUTS: tuple[str, ...] = ("debt_balance", "debt_limit", "lgfv_debt", "interest_paid", "debt_service",
+                                "overdue_debt")
 #: Optional, non-canonical sub-category indicators (法定债务 = 一般债务 + 专项债务), used for sub-limit checks.
 SUB_INDICATORS: tuple[str, ...] = (
     "general_debt_balance", "general_debt_limit", "special_debt_balance", "special_debt_limit",

@@ -36,7 +36,7 @@ import pandas as pd
 
 from detect.config import Config, threshold
 from detect.data.panel import Panel
-from detect.debt._inputs import (LABEL_ZH, RESOURCES_REQUIRED, DebtFrame, debt_frame, money, money_en, pct,
+from detect.debt._inputs import (DEBT_INPUTS, LABEL_ZH, RESOURCES_REQUIRED, DebtFrame, debt_frame, money, money_en, pct,
                                  resources, runs, series_dict)
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
@@ -129,14 +129,34 @@ def _reason_text(missing: list[pd.Series], parts: list[str], present: frozenset[
     return reason, needs
 
 
-def _compute(frame: DebtFrame, spec: RatioSpec) -> pd.DataFrame:
+def before_debt_reason(first_year: int) -> str:
+    """Why a debt ratio does not apply to a year before statutory debt is recorded."""
+    return (f"does not apply: before {first_year} (local-government debt is recorded from the end-{first_year} "
+            "stock on, 国发〔2014〕43号)")
+
+
+def _compute(frame: DebtFrame, spec: RatioSpec, first_year: int) -> pd.DataFrame:
     num, miss_n, parts_n = _parts(frame, spec.numerator)
     den, miss_d, parts_d = _parts(frame, spec.denominator)
     reason, needs = _reason_text(miss_n + miss_d, parts_n + parts_d, frame.present)
     ok_inputs = num.notna() & den.notna()
-    bad_den = ok_inputs & ~(den > 0)
-    reason = reason.where(~bad_den, "denominator (" + " + ".join(parts_d) + ") is zero or negative")
-    value = (num / den.where(den > 0)).where(ok_inputs)
+    # a balance, interest or revenue below zero is impossible (the file loader excludes them; a panel
+    # built from a frame may not): the ratio is not computable, never a negative "green" ratio
+    neg_parts = [p for p in parts_n if (frame.data[p] < 0).any()]
+    bad_num = ok_inputs & (frame.data[neg_parts] < 0).any(axis=1) if neg_parts else ok_inputs & False
+    bad_den = ok_inputs & ~bad_num & ~(den > 0)
+    reason = reason.where(~bad_den, "does not apply: denominator (" + " + ".join(parts_d) + ") is zero or negative")
+    if neg_parts:
+        neg_text = " or ".join(neg_parts)
+        reason = reason.where(~bad_num, f"not computable: {neg_text} negative (impossible; check the sign)")
+    # years before statutory debt exists: the missing debt figure is not a gap to fill
+    debt_parts = [p for p in (*parts_n, *parts_d) if p in DEBT_INPUTS]
+    if debt_parts:
+        year = pd.Series(frame.data.index.get_level_values(1).to_numpy(dtype=int), index=reason.index)
+        pre = (year < first_year) & frame.data[debt_parts].isna().any(axis=1)
+        reason = reason.where(~pre, before_debt_reason(first_year))
+        needs = needs.where(~pre, "")
+    value = (num / den.where(den > 0)).where(ok_inputs & ~bad_num)
     out = pd.DataFrame({
         "region_code": frame.data.index.get_level_values(0).astype(str),
         "year": frame.data.index.get_level_values(1).astype(int),
@@ -211,18 +231,24 @@ class DebtRatios:
         return out.sort_values(["ratio", "n"], ascending=[True, False], kind="mergesort").reset_index(drop=True)
 
     def overview(self) -> pd.DataFrame:
-        """One row per ratio: formula, computable share, median, number of region-years over the line."""
+        """One row per ratio: formula, computable share, median, number of region-years over the line,
+        region-years before statutory debt exists (``before_debt_years``: the ratio does not apply) and the
+        most frequent reason among the other region-years it is not computable for."""
         rows = []
         nc = self.not_computable()
         for name, spec in RATIOS.items():
             t = self.ratio(name) if len(self.table) else self.table
             comp = t[t["computable"].to_numpy(dtype=bool)]
             top = nc[nc["ratio"] == name]
+            before = top["reason"].astype(str).str.startswith("does not apply: before")
+            n_before = int(top.loc[before, "n"].sum())
+            top = top[~before]
             rows.append({
                 "ratio": name, "label_zh": spec.label_zh, "formula": spec.formula,
                 "n": int(len(t)), "computable": int(len(comp)),
                 "median": float(comp["value"].median()) if len(comp) else float("nan"),
                 "over_line": int(comp["over_line"].sum()) if len(comp) else 0,
+                "before_debt_years": n_before,
                 "main_reason_not_computable": str(top["reason"].iat[0]) if len(top) else "",
             })
         return pd.DataFrame(rows)
@@ -238,7 +264,7 @@ class DebtRatios:
         for r in ov.itertuples(index=False):
             med = pct(r.median, 1) if np.isfinite(r.median) else "-"
             lines.append(f"{r.ratio:<20}{r.label_zh:<12}{r.computable:>6}/{r.n:<5}{med:>9}{r.over_line:>11}  "
-                         f"{r.main_reason_not_computable if r.computable < r.n else ''}")
+                         f"{r.main_reason_not_computable if r.computable + r.before_debt_years < r.n else ''}")
         g = self.grades()
         if len(g):
             counts = g["grade"].value_counts()
@@ -288,8 +314,9 @@ def compute_ratios(panel: Panel | DebtFrame, config: Config | None = None) -> De
         return DebtRatios(pd.DataFrame({c: pd.Series(dtype=object) for c in TABLE_COLUMNS}))
     names = frame.names()
     parts = []
+    first_year = int(threshold("debt.first_debt_year", config))
     for spec in RATIOS.values():
-        t = _compute(frame, spec)
+        t = _compute(frame, spec, first_year)
         line = float(threshold(spec.line, config)) if spec.line else float("nan")
         t["line"] = line
         if spec.direction == "above":
@@ -374,10 +401,18 @@ class DebtRatiosDetector(Detector):
                              "(supply debt_balance and 综合财力 parts fiscal_revenue, transfer_revenue, fund_revenue)")
             return out
         res = compute_ratios(frame, config)
-        for r in res.overview().itertuples(index=False):
-            if r.computable < r.n and r.main_reason_not_computable:
-                out.notes.append(f"debt_ratios: {r.ratio} ({r.label_zh}) not computable for {r.n - r.computable} of "
-                                 f"{r.n} region-years; main reason: {r.main_reason_not_computable}")
+        ov = res.overview()
+        for r in ov.itertuples(index=False):
+            rest = r.n - r.computable - r.before_debt_years
+            if rest > 0 and r.main_reason_not_computable:
+                out.notes.append(f"debt_ratios: {r.ratio} ({r.label_zh}) not computable for {rest} of "
+                                 f"{r.n - r.before_debt_years} region-years; main reason: {r.main_reason_not_computable}")
+        n_before = int(ov.loc[ov["ratio"] == "debt_ratio", "before_debt_years"].sum())
+        if n_before:
+            first_year = int(threshold("debt.first_debt_year", config))
+            out.notes.append(f"debt_ratios: {n_before} region-years before {first_year} without debt figures: "
+                             f"does not apply (local-government debt is recorded from the end-{first_year} stock on; "
+                             "not a gap to fill)")
         self._grades(res, frame, config, out)
         self._lines(res, frame, config, out)
         return out

@@ -158,3 +158,65 @@ def test_noise_alone_rarely_grades_green_regions_above_green():
     res = compute_ratios(Panel.from_frame(long_frame(recs)), CFG)
     share = float((res.grades()["grade"] != "green").mean())
     assert share <= 0.05
+
+
+def _pre_2014_panel() -> Panel:
+    """Fiscal figures from 2011, statutory debt from 2014 (the first year-end stock, 国发〔2014〕43号)."""
+    recs = {}
+    for y in range(2011, 2017):
+        v = dict(fiscal_revenue=100.0, transfer_revenue=60.0, fund_revenue=40.0, gdp=500.0, fiscal_expenditure=250.0)
+        if y >= 2014:
+            v.update(debt_balance=150.0 + y - 2014, debt_limit=160.0)
+        recs[("990100", y)] = v
+    return Panel.from_frame(long_frame(recs))
+
+
+def test_years_before_2014_do_not_apply():
+    """Local-government debt is recorded from the end-2014 stock on (国发〔2014〕43号; 财预〔2015〕225号
+    set the first limits): a debt ratio of 2011-2013 does not apply, it is not a missing figure to supply."""
+    res = compute_ratios(_pre_2014_panel(), CFG)
+    for year in (2011, 2013):
+        for ratio in ("debt_ratio", "debt_to_gdp", "limit_utilisation", "interest_ratio"):
+            row = _val(res, "990100", ratio, year)
+            assert not row["computable"] and math.isnan(row["value"]), (ratio, year)
+            assert row["reason"].startswith("does not apply"), (ratio, year, row["reason"])
+            assert "2014" in row["reason"] and row["needs"] == "", (ratio, year)
+        # ratios that need no debt figure are computed as usual: 100 / 250
+        assert _val(res, "990100", "self_sufficiency", year)["value"] == pytest.approx(0.4)
+    assert _val(res, "990100", "debt_ratio", 2014)["value"] == pytest.approx(150 / 200)
+    assert _val(res, "990100", "interest_ratio", 2014)["reason"] == "interest_paid not in the panel"
+    # the detector's note does not ask for debt figures of years before they exist
+    out = DebtRatiosDetector().run(_pre_2014_panel(), CFG)
+    note = [n for n in out.notes if n.startswith("debt_ratios: debt_ratio ")]
+    assert not note or "debt_balance missing" not in note[0]
+    assert any("before 2014" in n and "does not apply" in n for n in out.notes)
+
+
+def test_negative_debt_is_not_graded():
+    """A debt balance cannot be negative: the ratio is not computable (never a negative 'green' ratio)."""
+    base = dict(fiscal_revenue=100.0, transfer_revenue=60.0, fund_revenue=40.0, gdp=500.0, fiscal_expenditure=250.0)
+    recs = {("990100", 2020): {**base, "debt_balance": 50.0, "interest_paid": 1.0},
+            ("990200", 2020): {**base, "debt_balance": 0.0}}
+    d = Panel.from_frame(long_frame(recs)).data.copy()
+    # the file loader excludes impossible negatives; a Panel built from a frame in a notebook does not
+    neg = (d.region_code == "990100") & d.indicator.isin(["debt_balance", "interest_paid"])
+    d.loc[neg, "value"] = -d.loc[neg, "value"]
+    panel = Panel(d)
+    res = compute_ratios(panel, CFG)
+    for ratio in ("debt_ratio", "debt_to_gdp", "debt_to_revenue", "interest_ratio"):
+        row = _val(res, "990100", ratio)
+        assert not row["computable"] and math.isnan(row["value"]) and row["grade"] == "", ratio
+        assert "negative" in row["reason"], ratio
+    # a region without debt has a ratio of zero: computable, green
+    row = _val(res, "990200", "debt_ratio")
+    assert row["computable"] and row["value"] == 0.0 and row["grade"] == "green"
+    out = DebtRatiosDetector().run(panel, CFG)
+    assert all(math.isfinite(f.statistic) for f in out)
+    assert not [f for f in out if f.region_code == "990100"]
+
+
+def test_zero_denominator_says_does_not_apply(crafted_panel):
+    res = compute_ratios(crafted_panel, CFG)
+    row = _val(res, "990600", "self_sufficiency")
+    assert row["reason"].startswith("does not apply") and "zero or negative" in row["reason"]
+    assert row["needs"] == ""
