@@ -24,6 +24,11 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "vintage": ("vintage", "release", "版本", "发布日期", "数据版本"),
 }
 
+#: Headers of ``region_code`` / ``region_name`` that name the *province* a row belongs to. In a table
+#: that also has a finer (city, county) column of the same kind, the finer one is the region and the
+#: province column gives the parent (``省份, 城市, 年份, …`` is a prefecture table, not a province one).
+PROVINCE_LEVEL_HEADERS: frozenset[str] = frozenset({"province", "省份", "省", "省份名称", "省份代码"})
+
 #: Canonical indicators: (English label, Chinese label, aliases).
 INDICATORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "gdp": ("GDP", "地区生产总值", ("gdp", "grp", "地区生产总值", "国内生产总值", "生产总值", "gdp_current")),
@@ -125,12 +130,18 @@ def header_unit(text: object) -> str | None:
 
 
 _COLUMN_LOOKUP = {norm_key(a): std for std, aliases in COLUMN_ALIASES.items() for a in aliases}
+_PROVINCE_LEVEL_KEYS = frozenset(norm_key(a) for a in PROVINCE_LEVEL_HEADERS)
 _INDICATOR_LOOKUP = {norm_key(a): ind for ind, (_, _, aliases) in INDICATORS.items() for a in (ind, *aliases)}
 
 
 def standard_column(header: object) -> str | None:
     """The standard panel column a header means, or None."""
     return _COLUMN_LOOKUP.get(norm_key(header))
+
+
+def is_province_level(header: object) -> bool:
+    """Whether a region header names the province (see :data:`PROVINCE_LEVEL_HEADERS`)."""
+    return norm_key(header) in _PROVINCE_LEVEL_KEYS
 
 
 def canonical_indicator(name: object) -> tuple[str, bool]:

@@ -25,8 +25,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from detect.data.aliases import (NONNEGATIVE, canonical_indicator, header_unit, province_code,
-                                 standard_column)
+from detect.data.aliases import (NONNEGATIVE, canonical_indicator, header_unit, is_province_level,
+                                 province_code, standard_column)
 from detect.data.panel import PANEL_COLUMNS, Panel
 from detect.data.units import base_unit, factor
 from detect.exceptions import InputError
@@ -325,6 +325,53 @@ def _find_header(raw: pd.DataFrame) -> int | None:
     return None
 
 
+def _column_roles(headers: list[str], body: pd.DataFrame, name: str,
+                  info: dict) -> tuple[dict[int, str], dict[str, int], int | None]:
+    """Which column is which standard column: ``(std_of, col_of, parent_names)``.
+
+    Several headers may mean the same standard column. A province-level region column beside a
+    finer one (``省份`` and ``城市``) gives the parent, not the region: the finer one is the region
+    whatever the order (``parent_names`` is the province-name column whose GB/T 2260 codes become
+    ``parent_code`` when the table has no parent column). Any other repeat is used only when it
+    holds the same text as the first (listed in ``info["duplicate_columns"]``); a repeat with other
+    contents is ambiguous and an InputError (first-wins would silently use one and drop the other).
+    Roles depend on the headers only, so every partition of a file gets the same ones.
+    """
+    by_std: dict[str, list[int]] = {}
+    for j, h in enumerate(headers):
+        s = standard_column(h)
+        if s:
+            by_std.setdefault(s, []).append(j)
+    std_of: dict[int, str] = {}
+    parent_names = None
+    for s in ("region_code", "region_name"):
+        fine = [j for j in by_std.get(s, []) if not is_province_level(headers[j])]
+        coarse = [j for j in by_std.get(s, []) if is_province_level(headers[j])]
+        if not (fine and coarse):
+            continue
+        by_std[s] = fine
+        info.setdefault("parent_columns", []).append(headers[coarse[0]])
+        for j in coarse:
+            std_of[j] = "_parent"
+        if "parent_code" not in by_std:
+            if s == "region_code":
+                by_std["parent_code"] = coarse[:1]
+            else:
+                parent_names = coarse[0]
+    for s, js in by_std.items():
+        first = js[0]
+        for j in js[1:]:
+            if not body[j].astype(str).str.strip().equals(body[first].astype(str).str.strip()):
+                raise InputError(
+                    f"{name}: columns {headers[first]!r} and {headers[j]!r} both mean {s} but hold different "
+                    f"values; rename or remove one of them")
+            info.setdefault("duplicate_columns", []).append(headers[j])
+            std_of[j] = "_duplicate"
+        std_of[first] = s
+    col_of = {v: k for k, v in std_of.items() if not v.startswith("_")}
+    return std_of, col_of, parent_names
+
+
 def _is_indicator_column(header: str, n_bad: int, n_present: int) -> bool:
     """Wide-by-indicator layout: a column holds an indicator when its name is known or it is mostly numbers."""
     return bool(canonical_indicator(header)[1] or n_bad / max(1, n_present) < 0.5)
@@ -350,12 +397,7 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
     rownum = np.arange(hdr + 2, hdr + 2 + len(body))      # spreadsheet row numbers, header row = hdr+1
     info = {"header_row": hdr + 1, "preamble_rows": hdr, "physical_rows": len(body)}
 
-    std_of = {}
-    for j, h in enumerate(headers):
-        s = standard_column(h)
-        if s and s not in std_of.values():
-            std_of[j] = s
-    col_of = {v: k for k, v in std_of.items()}
+    std_of, col_of, parent_names = _column_roles(headers, body, name, info)
 
     # empty physical rows: account for them, they hold no record
     blank = body.apply(lambda c: c.astype(str).str.strip() == "").all(axis=1)
@@ -368,9 +410,12 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
         j = col_of.get(std)
         return body[j].astype(str) if j is not None else pd.Series("", index=body.index, dtype=object)
 
+    parent = col("parent_code")
+    if parent_names is not None:   # a province name column beside the city one: the parent's code
+        parent = _per_unique(body[parent_names].astype(str), lambda u: u.map(lambda n: province_code(n) or n))
     base = pd.DataFrame({
         "region_code": col("region_code"), "region_name": col("region_name"),
-        "parent_code": col("parent_code"), "vintage": col("vintage"), "row": rownum,
+        "parent_code": parent, "vintage": col("vintage"), "row": rownum,
     })
     unit_col = col("unit")
 

@@ -260,3 +260,44 @@ def test_fullwidth_integer_file_loads(tmp_path):
     _accounting_holds(res)
     assert res.panel.data["value"].tolist() == [123.0]
     assert sorted(res.exclusions["reason"].str.slice(0, 20)) == ["period not recognise", "value is not a numbe"]
+
+
+def test_province_column_before_the_city_column_is_the_parent(tmp_path):
+    # 省份 before 城市 made every city of a province the province itself: all rows "conflicting duplicates"
+    text = ("省份,城市,年份,地区生产总值(亿元)\n辽宁省,沈阳市,2015,7272\n辽宁省,大连市,2015,7731\n"
+            "辽宁省,沈阳市,2016,5460\n辽宁省,大连市,2016,6810\n")
+    res = load(_write(tmp_path, "pc.csv", text))
+    _accounting_holds(res)
+    d = res.panel.data
+    assert res.rows_excluded == 0
+    assert sorted(set(d["region_name"])) == ["大连市", "沈阳市"]
+    assert set(d["parent_code"]) == {"210000"}                         # GB/T 2260 code of 辽宁
+    assert d.loc[d["region_name"] == "大连市", "value"].tolist() == [7731.0, 6810.0]
+    # same table, city column first: same panel
+    text2 = "\n".join(",".join([r.split(",")[1], r.split(",")[0], *r.split(",")[2:]]) for r in text.splitlines())
+    d2 = load(_write(tmp_path, "cp.csv", text2 + "\n")).panel.data
+    pd.testing.assert_frame_equal(d.drop(columns="source"), d2.drop(columns="source"))
+
+
+def test_province_code_beside_a_city_code_is_the_parent(tmp_path):
+    text = "省份代码,城市代码,城市,年份,地区生产总值\n210000,210100,沈阳市,2015,7272\n210000,210200,大连市,2015,7731\n"
+    d = load(_write(tmp_path, "codes.csv", text)).panel.data
+    assert d["region_code"].tolist() == ["210100", "210200"] and set(d["parent_code"]) == {"210000"}
+
+
+def test_two_columns_meaning_the_same_with_different_values_is_an_error(tmp_path):
+    # first-wins silently used 'year' as the period and ignored 'period' (and a second 'value' column)
+    p = _write(tmp_path, "yp.csv", "region_code,indicator,year,period,value\n1,gdp,2014,2015,5\n1,gdp,2014,2016,6\n")
+    with pytest.raises(InputError, match="'year' and 'period' both mean period"):
+        load(p)
+    p = _write(tmp_path, "vv.csv", "region_code,indicator,period,value,value\n1,gdp,2015,5,9\n")
+    with pytest.raises(InputError, match="'value' and 'value'"):
+        load(p)
+
+
+def test_a_repeated_column_with_the_same_values_is_used_once(tmp_path):
+    p = _write(tmp_path, "vv.csv", "region_code,indicator,period,value,数值\n1,gdp,2015,5,5\n1,gdp,2016,6, 6\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.panel.data["value"].tolist() == [5.0, 6.0]
+    assert res.inputs[0]["tables"][0]["duplicate_columns"] == ["数值"]
