@@ -51,6 +51,13 @@ SCENARIO_ZH: dict[str, str] = {
     "lgfv_10": "10 %城投债务纳入政府债务", "lgfv_30": "30 %城投债务纳入政府债务", "lgfv_50": "50 %城投债务纳入政府债务",
     "transfers_10": "转移支付减少10 %", "combined": "组合冲击",
 }
+#: Short English names of the scenarios (the finding's sentence describes the shock in full).
+SCENARIO_EN: dict[str, str] = {
+    "baseline": "baseline", "growth": "growth -1 s.d.", "interest": "interest +200 bp", "primary": "primary balance -0.5 s.d.",
+    "land_30": "land revenue -30 %", "land_50": "land revenue -50 %", "lgfv_10": "10 % of LGFV debt recognised",
+    "lgfv_30": "30 % of LGFV debt recognised", "lgfv_50": "50 % of LGFV debt recognised",
+    "transfers_10": "transfers -10 %", "combined": "combined shock",
+}
 
 
 def lines(base: str, config: Config | None = None) -> dict[str, float]:
@@ -65,6 +72,84 @@ def lines(base: str, config: Config | None = None) -> dict[str, float]:
     vals = [float(threshold("debt.debt_ratio_warning", config))] + [
         float(threshold(f"debt_grades.{k}", config)) for k in ("green_below", "orange_from", "red_from")]
     return {f"{100 * v:.0f}%": v for v in sorted(set(vals))}
+
+
+def scenario_text(sc: str, a: Assumptions, r: int, config: Config | None = None) -> tuple[str, str]:
+    """What scenario ``sc`` shocks, and by how much for region row ``r``: ``(en, zh)`` clauses such as
+    ``"if land-sale revenue falls 30 % (9.0 % of comprehensive resources) from 2022, spending unchanged"``.
+
+    Sizes are the region's own: the growth s.d., the primary-balance s.d. and the land, transfer and LGFV
+    shares of the base in the last observed year (IMF 2013 MAC DSA: a stress test states its shock).
+    """
+    y1 = int(a.year0[r]) + 1
+    base_en = "comprehensive resources" if a.base == "resources" else "GDP"
+    base_zh = "综合财力" if a.base == "resources" else "地区生产总值"
+    k = int(threshold("debt_stress.growth_shock_years", config))
+    window = int(threshold("debt_stress.history_years", config))
+
+    def pp(x: float) -> str:
+        return f"{100 * x:.1f}" if np.isfinite(x) else "n/a"
+
+    if sc == "baseline":
+        span = f"{int(a.year0[r]) - window + 1}-{int(a.year0[r])}"
+        return (f"on the baseline (base growth {pp(a.g[r])} % and a borrowing flow of {pp(a.flow[r])} % of {base_en} "
+                f"a year, the medians of {span}; interest {pp(a.i[r])} %)",
+                f"基准情形下（财力增速{pp(a.g[r])} %、每年举债流量相当于{base_zh}的{pp(a.flow[r])} %，"
+                f"均为{span.replace('-', '–')}年中位数；利率{pp(a.i[r])} %）")
+    if sc == "growth":
+        sd = float(threshold("debt_stress.growth_shock_sd", config)) * a.sd_g[r]
+        return (f"if base growth falls by {float(threshold('debt_stress.growth_shock_sd', config)):g} s.d. "
+                f"({pp(sd)} percentage points) in {y1}-{y1 + k - 1}",
+                f"若{y1}–{y1 + k - 1}年财力增速下降{float(threshold('debt_stress.growth_shock_sd', config)):g}个标准差"
+                f"（{pp(sd)}个百分点）")
+    if sc == "interest":
+        bp = 1e4 * float(threshold("debt_stress.interest_shock", config))
+        roll = float(threshold("debt_stress.rollover_rate", config))
+        return (f"if interest rates rise {bp:.0f} bp on the debt refinanced ({100 * roll:.0f} % of the stock a year)",
+                f"若利率上升{bp:.0f}个基点（作用于每年再融资的{100 * roll:.0f} %存量债务）")
+    if sc == "primary":
+        sd = float(threshold("debt_stress.primary_shock_sd", config)) * a.sd_pb[r]
+        return (f"if the primary balance worsens by {float(threshold('debt_stress.primary_shock_sd', config)):g} s.d. "
+                f"({pp(sd)} % of {base_en}) every year from {y1}",
+                f"若自{y1}年起基本收支差额每年恶化{float(threshold('debt_stress.primary_shock_sd', config)):g}个标准差"
+                f"（相当于{base_zh}的{pp(sd)} %）")
+    head, _, size = sc.partition("_")
+    lam = float(size) / 100 if size else float("nan")
+    if head == "land":
+        return (f"if land-sale revenue falls {size} % ({pp(lam * a.land_share[r])} % of {base_en}) from {y1}, "
+                "spending unchanged (the gap is borrowed)",
+                f"若自{y1}年起土地出让收入下降{size} %（相当于{base_zh}的{pp(lam * a.land_share[r])} %），支出不变、缺口靠举债弥补")
+    if head == "transfers":
+        return (f"if transfers from above fall {size} % ({pp(lam * a.transfer_share[r])} % of {base_en}) from {y1}, "
+                "spending unchanged (the gap is borrowed)",
+                f"若自{y1}年起转移支付减少{size} %（相当于{base_zh}的{pp(lam * a.transfer_share[r])} %），支出不变、缺口靠举债弥补")
+    if head == "lgfv":
+        return (f"if {size} % of LGFV debt ({pp(lam * a.lgfv_share[r])} % of {base_en}) is recognised as government "
+                f"debt in {y1}",
+                f"若{y1}年{size} %城投债务（相当于{base_zh}的{pp(lam * a.lgfv_share[r])} %）纳入政府债务")
+    if sc == "combined":
+        c_land = 100 * float(threshold("debt_stress.combined_land", config))
+        c_lgfv = 100 * float(threshold("debt_stress.combined_lgfv", config))
+        tr = 100 * float(threshold("debt_stress.transfer_shock", config))
+        return (f"if the growth, interest and primary-balance shocks, land revenue -{c_land:.0f} %, transfers -{tr:.0f} % "
+                f"and {c_lgfv:.0f} % of LGFV debt recognised all hit from {y1} (those without inputs omitted)",
+                f"若自{y1}年起增速、利率、基本收支冲击与土地出让收入下降{c_land:.0f} %、转移支付减少{tr:.0f} %、"
+                f"{c_lgfv:.0f} %城投债务纳入同时发生（缺少数据的冲击略去）")
+    return sc, SCENARIO_ZH.get(sc, sc)
+
+
+def fan_method(a: Assumptions, h: History, r: int, config: Config | None = None, seed: int = 0) -> dict:
+    """How the fan chart of region row ``r`` was drawn (for the evidence): what was resampled, from which
+    years, how many draws and the generator's seed."""
+    ok = np.isfinite(h.g[r]) & np.isfinite(h.i[r]) & np.isfinite(h.flow[r]) & (h.years <= a.year0[r])
+    return {"draws": int(threshold("debt_stress.n_sims", config)),
+            "seed": [int(seed) & 0xFFFFFFFF, zlib.crc32(str(a.codes[r]).encode("utf-8"))],
+            "resampled": ("the region's own yearly deviations of base growth, effective interest rate and borrowing "
+                          "flow from their medians, drawn jointly by year (one historical year per projected year) and "
+                          "added to the baseline"),
+            "resampled_zh": "按年联合重抽该地区自身财力增速、实际利率与举债流量相对中位数的偏离，叠加于基准情形",
+            "years": [int(y) for y in h.years[ok]],
+            "percentiles": [float(p) for p in threshold("debt_stress.fan_percentiles", config)]}
 
 
 LINE_ZH = {"100%": "100 %警戒线", "120%": "120 %黄色线", "200%": "200 %橙色线", "300%": "300 %红色线", "60%": "60 %负债率参考线"}
@@ -463,13 +548,15 @@ class DebtStress(Detector):
         label_en = "debt ratio (debt / comprehensive resources)" if base == "resources" else "debt-to-GDP ratio"
         label_zh = "债务率" if base == "resources" else "负债率"
         end_val = ev.get("projection", {}).get("paths", {}).get(sc, {}).get(str(year))
-        sc_en = "on the baseline" if sc == "baseline" else f"under the {sc} shock"
-        sc_zh = SCENARIO_ZH[sc]
+        sc_en, sc_zh = scenario_text(sc, a, r, config)
         others = sorted({s for s, l_, _ in hit if l_ == line and s != sc})
-        more_en = f" (also under: {', '.join(others)})" if others else ""
-        evidence = {"series": series_dict(h.years, h.d[r]), "base": base, "lines": ln, **ev}
+        more_en = f" (also under: {', '.join(SCENARIO_EN.get(s, s) for s in others)})" if others else ""
+        described = {s: dict(zip(("en", "zh"), scenario_text(s, a, r, config)))
+                     for s in (*ev.get("crossing_years", {}), *ev.get("projection", {}).get("not_computable", {}))}
+        evidence = {"series": series_dict(h.years, h.d[r]), "base": base, "lines": ln, **ev, "scenarios": described}
         if isinstance(fan, dict):
             evidence["fan"] = fan
+            evidence["fan_method"] = fan_method(a, h, r, config, config.seed)
         elif isinstance(fan, str):
             evidence["fan_not_computable"] = fan
         return Finding(
@@ -478,9 +565,11 @@ class DebtStress(Detector):
             p_value=float("nan"), family=self.family, kind=f"crosses_{line.rstrip('%')}_{sc}",
             effect=float(year - y0), severity_hint=sev,
             summary=(f"The {label_en} was {pct(a.d0[r])} in {y0}; {sc_en} it crosses the {line} line in {year}"
-                     f"{more_en} (assumed base growth {pct(a.g[r], 1)}, interest {pct(a.i[r], 1)}); "
-                     f"check the borrowing plan and the repayment sources before {year}."),
-            summary_zh=(f"{label_zh}{y0}年为{pct(a.d0[r])}；{sc_zh}下{year}年越过{LINE_ZH.get(line, line)}"
-                        f"（假设财力增速{pct(a.g[r], 1)}、利率{pct(a.i[r], 1)}）；请在{year}年前核实举债计划与偿债来源。"),
+                     f"{more_en}" + ("" if sc == "baseline" else
+                                     f" (baseline: base growth {pct(a.g[r], 1)}, interest {pct(a.i[r], 1)})")
+                     + f"; check the borrowing plan and the repayment sources before {year}."),
+            summary_zh=(f"{label_zh}{y0}年为{pct(a.d0[r])}；{sc_zh}，{year}年越过{LINE_ZH.get(line, line)}"
+                        + ("" if sc == "baseline" else f"（基准假设财力增速{pct(a.g[r], 1)}、利率{pct(a.i[r], 1)}）")
+                        + f"；请在{year}年前核实举债计划与偿债来源。"),
             evidence=evidence,
         )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from detect.config import load_config
+from detect.data.panel import Panel
 from detect.debt.stress import DebtStress, stress_table
 
-from .conftest import growth_panel
+from .conftest import growth_panel, long_frame
 
 CFG = load_config()
 
@@ -77,3 +80,44 @@ def test_short_history_is_not_projectable():
     res = stress_table(p, CFG)
     assert len(res.paths) == 0
     assert res.not_computable["reason"].str.contains("fewer than 2 years").all()
+
+
+def _land_panel() -> Panel:
+    """Nine regions at 50 % and one (990100) at 115 % of 综合财力, every base growing 6 % a year; in
+    990100 land sales are 30 % of 综合财力. The baseline keeps its ratio below the 120 % line; a 30 % fall
+    in land revenue (9 % of 综合财力, spending unchanged so the gap is borrowed) lifts it to
+    (115 + 9) / 91 = 136 % in the first projected year (debt up by the lost revenue, the base down by it)."""
+    recs = {}
+    for r in range(10):
+        code = f"99{r + 1:02d}00"
+        ratio = 1.15 if r == 0 else 0.5
+        for k, y in enumerate(range(2012, 2022)):
+            g = 1.06 ** k
+            fr, tr, fund = 100.0 * g, 50.0 * g, 50.0 * g
+            recs[(code, y)] = dict(fiscal_revenue=round(fr, 4), transfer_revenue=round(tr, 4), fund_revenue=round(fund, 4),
+                                   land_revenue=round(0.3 * 200 * g if r == 0 else 10 * g, 4),
+                                   debt_balance=round(ratio * 200 * g, 4), gdp=round(1000 * g, 4),
+                                   fiscal_expenditure=round(180 * g, 4))
+    return Panel.from_frame(long_frame(recs))
+
+
+def test_shock_finding_says_what_was_shocked_and_by_how_much():
+    """IMF (2013) MAC DSA practice: each stress scenario states the shock and its size. The finding names the
+    shock in words with its size for this region (land revenue -30 % = 9 % of 综合财力), and every computed
+    scenario and the fan chart are described in the evidence."""
+    out = DebtStress().run(_land_panel(), CFG)
+    f = [x for x in out if x.region_code == "990100" and x.indicator == "debt_ratio"]
+    assert len(f) == 1
+    f = f[0]
+    assert f.kind == "crosses_120_land_30" and f.period_end == "2022"
+    assert f.evidence["projection"]["paths"]["land_30"]["2022"] == pytest.approx(1.24 / 0.91, rel=1e-3)
+    assert "land_30" not in f.summary  # words, not the scenario's code name
+    assert "land-sale revenue" in f.summary and "30 %" in f.summary and "9.0 % of comprehensive resources" in f.summary
+    assert "土地出让收入下降30 %" in f.summary_zh and "综合财力的9.0 %" in f.summary_zh
+    sc = f.evidence["scenarios"]
+    assert {"baseline", "land_30", "land_50", "transfers_10", "interest"} <= set(sc)
+    assert "200 bp" in sc["interest"]["en"] and "200个基点" in sc["interest"]["zh"]
+    assert "15.0 % of comprehensive resources" in sc["land_50"]["en"]  # 50 % of land = 30 % of the base
+    fm = f.evidence["fan_method"]
+    assert fm["draws"] == 500 and fm["seed"] == [CFG.seed, zlib.crc32(b"990100")]
+    assert "growth" in fm["resampled"] and "interest" in fm["resampled"]
