@@ -42,7 +42,8 @@ def _exclusion_notes(res: BenfordResult, sign: str, min_value) -> list[str]:
     if ex.get("invalid"):
         notes.append(f"{ex['invalid']} values are not numbers (text that does not parse, NaN or infinite).")
     if ex.get("too_few_digits"):
-        notes.append(f"{ex['too_few_digits']} values have too few significant digits for a last-digit test.")
+        notes.append(f"{ex['too_few_digits']} values have too few significant digits for a last-digit test "
+                     "(or, given as floats, a last digit beyond the 15 significant digits a double holds).")
     return notes
 
 

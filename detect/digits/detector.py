@@ -40,7 +40,7 @@ from detect._stats import fmt_p, fmt_pct
 from detect.config import Config, threshold
 from detect.data.panel import Panel
 from detect.data.units import INDICATOR_DIMENSION
-from detect.digits.extract import _scale, extract
+from detect.digits.extract import _SIG, _scale, extract
 from detect.digits.stats import chi_square, expected_mad, mad, z_scores
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
@@ -106,7 +106,9 @@ def figure_digits(panel: Panel, config: Config, indicators: list[str] | None = N
     prec = t.groupby(["region_code", "indicator"], sort=False)["decimals"].transform("max").clip(-15, 15)
     t["decimals"] = prec.to_numpy()
     m = np.rint(_scale(t["magnitude"].to_numpy(), t["decimals"].to_numpy()))
-    ok2 = m < 2.0 ** 53
+    # the magnitude holds the first 15 significant digits (extract._SIG): beyond them the last digit
+    # at the series precision is not known (a 16-digit figure would read as ending in 0)
+    ok2 = (t["exponent"].to_numpy() + t["decimals"].to_numpy() + 1 <= _SIG) & (m < 2.0 ** 53)
     t = t[ok2]
     m = m[ok2]
     t["last"] = np.mod(m, 10).astype(np.int64)

@@ -64,7 +64,8 @@ class Digits:
         Number of decimals reported (``12.30`` -> 2, ``1500000`` -> 0; negative for ``1.5e6``
         written in exponent form, reported to the hundred thousand). None for ``r-float``.
     last : int8 array or None
-        Last reported digit (``12.30`` -> 0); -1 for zero or invalid values.
+        Last reported digit (``12.30`` -> 0); -1 for zero or invalid values, and for floats whose
+        reported precision lies beyond the 15 significant digits read (``1234567890123456.0``).
     last2 : int8 array or None
         Last two reported digit positions as 0..99 (``0.05`` -> 5, ``1153.35`` -> 35); -1 when
         the value has fewer than two digit positions (``7``).
@@ -200,10 +201,13 @@ def _from_float(x: np.ndarray, decimals: int | None, extraction: str, trailing: 
         positions = np.maximum(e, 0) + 1 + dec
         dec_arr = np.zeros(n, np.int16)
         dec_arr[pos] = dec
+        # a double holds 15 significant digits: a reported precision beyond them (1234567890123456,
+        # 16 digits, is read as 1.23456789012346e15) leaves the last digits unknown, not zero
+        known = e + dec + 1 <= _SIG
         last = np.full(n, -1, np.int8)
-        last[pos] = mod100 % 10
+        last[pos] = np.where(known, mod100 % 10, -1)
         last2 = np.full(n, -1, np.int8)
-        last2[pos] = np.where(positions >= 2, mod100, -1)
+        last2[pos] = np.where((positions >= 2) & known, mod100, -1)
     return Digits(valid, sign, exponent, lead3, dec_arr, last, last2, np.where(valid, a, np.nan))
 
 

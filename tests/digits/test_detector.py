@@ -115,3 +115,16 @@ def test_pooled_indicator_names_keep_their_commas():
     cfg = CONFIG.with_(options={"digits": {"indicators": ["产值,合计"]}})
     res = get_detector("digits").run(p, cfg)
     assert [f.evidence["indicators"] for f in res.items if f.evidence["scope"] == "region"] == [["产值,合计"]]
+
+
+def test_figures_beyond_15_significant_digits_get_no_invented_last_digit():
+    """The magnitude is read from the first 15 significant digits: a figure reported with 16
+    ("1234567890123.456", last digit 6) must not be given the last digit 0 of the rounded value."""
+    from detect.digits.detector import figure_digits
+
+    rows = [("910000", "R", "", "gdp", str(2000 + i), v, "")
+            for i, v in enumerate(["1234567890123.456", "1234567890123.451", "123.456", "4567.891"])]
+    p = Panel.from_frame(pd.DataFrame(rows, columns=["region_code", "region_name", "parent_code", "indicator",
+                                                     "period", "value", "unit"]))
+    t, _ = figure_digits(p, CONFIG)
+    assert sorted(t["last"].tolist()) == [1, 6]     # 123.456 / 4567.891; the 16-digit figures are not read

@@ -105,3 +105,21 @@ def test_round_numbers_exact(m, zeros):
     assert extract([s]).lead3[0] == lead3
     if v < 2 ** 53:
         assert extract(np.array([float(v)])).lead3[0] == lead3
+
+
+def test_float_last_digits_beyond_15_significant_are_unknown():
+    """A double is read at 15 significant digits: 1234567890123456 (16 digits, exactly representable)
+    is read as 1.23456789012346e15, so its units digit is not known and must not be reported as 0;
+    2**63 = 9223372036854775808 likewise. Text keeps every digit (Decimal reference)."""
+    d = extract(np.array([1234567890123456.0, 2.0 ** 63, 123456789012345.0, 1500000.0]))
+    assert d.last.tolist()[:2] == [-1, -1] and d.last2.tolist()[:2] == [-1, -1]
+    assert d.last.tolist()[2:] == [5, 0] and d.last2.tolist()[2:] == [45, 0]     # 15 digits or fewer: exact
+    assert d.first_two.tolist() == [12, 92, 12, 15]                                 # leading digits unaffected
+    d2 = extract(np.array([1234567890123.456]), decimals=3)                         # 16 digits asked for
+    assert d2.last.tolist() == [-1]
+    t = extract(["1234567890123456", "9223372036854775808", "1234567890123.456"])
+    assert t.last.tolist() == [6, 8, 6] and t.last2.tolist() == [56, 8, 56]
+    # such values are left out of a last-digit test, not counted as zeros
+    from detect.digits import benford
+    r = benford(np.r_[np.full(60, 1234567890123456.0), np.arange(100, 160, dtype=float)], "last")
+    assert r.n == 60 and r.counts.n_short == 60
