@@ -19,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from detect.report.fonts import register_matplotlib  # noqa: E402
 from detect.report.i18n import t  # noqa: E402
@@ -304,7 +305,7 @@ def debt_trajectory(history: Mapping[Any, Any] | None, *, lang: str, title: str 
                     scenarios: Mapping[str, Mapping[Any, Any]] | None = None,
                     crossing: Mapping[str, Any] | None = None, ylabel: str = "") -> str | None:
     """Debt ratio history, projection fan (5th, 50th, 95th percentiles), stress scenarios and grade
-    lines, with the first crossing years marked. ``None`` when there is neither history nor fan."""
+    lines, with the first crossing years marked. Values are ratios (1.2 = 120 %); the axis is in %. ``None`` when there is neither history nor fan."""
     hist = as_points(history)
     fan_pts = []
     for k, v in (fan or {}).items():
@@ -355,6 +356,8 @@ def debt_trajectory(history: Mapping[Any, Any] | None, *, lang: str, title: str 
             if x is not None:
                 ax.axvline(x, color=_FLAG, lw=0.7, ls=(0, (2, 2)), alpha=0.7)
         _year_axis(ax, xs_all)
+        # ratios are drawn as shares (1.2) and read as percentages, like their grade lines ("120%")
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
         if ylabel:
             ax.set_ylabel(ylabel)
         if title:

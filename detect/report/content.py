@@ -54,7 +54,14 @@ DERIVED_LABELS: dict[str, tuple[str, str]] = {
     "self_sufficiency": ("fiscal self-sufficiency", "财政自给率"),
     "land_dependence": ("land-revenue dependence", "土地财政依赖度"),
     "nontax_share": ("non-tax share of revenue", "非税收入占比"),
+    # sub-categories of statutory debt (法定债务 = 一般债务 + 专项债务), read by the debt checks
+    "general_debt_balance": ("general-debt balance", "一般债务余额"),
+    "general_debt_limit": ("general-debt limit", "一般债务限额"),
+    "special_debt_balance": ("special-debt balance", "专项债务余额"),
+    "special_debt_limit": ("special-debt limit", "专项债务限额"),
 }
+#: Indicators whose finding charts a balance against its approved limit: the balance charted.
+LIMIT_BALANCE = {"limit_utilisation": "debt_balance", "limit_use": "debt_balance"}
 
 
 def indicator_label(ind: str, lang: str) -> str:
@@ -79,7 +86,9 @@ def period_text(start: str, end: str) -> str:
 def summary_text(row: Mapping[str, Any], lang: str) -> str:
     """The finding's sentence in ``lang`` (falls back to the other language when one is empty)."""
     zh, en = str(row.get("summary_zh") or ""), str(row.get("summary") or "")
-    return (zh or en) if lang == "zh" else (en or zh)
+    if lang == "zh":
+        return zh or en
+    return (en[:1].upper() + en[1:]) if en else zh  # a sentence starts with a capital
 
 
 def what_to_check(row: Mapping[str, Any], lang: str) -> str:
@@ -89,26 +98,43 @@ def what_to_check(row: Mapping[str, Any], lang: str) -> str:
     # "check" is English (detectors write "check" and "check_zh"); "what_to_check" is taken as given
     keys = (("what_to_check_zh", "check_zh", "what_to_check") if lang == "zh"
             else ("what_to_check_en", "check_en", "what_to_check", "check"))
+    generic = _generic_check(lang)
     for src in (ev if isinstance(ev, Mapping) else {}, row):  # the evidence, then the record (evidence.jsonl)
         for key in keys:
             v = src.get(key)
             if isinstance(v, str) and v.strip():
                 v = v.strip()
+                if v.rstrip("。.").lower() == generic:
+                    continue  # the catch-all of detect.explain: the finding's own instruction says more
                 return v[0].upper() + v[1:] if lang == "en" else v
     text = summary_text(row, lang)
     if lang == "zh":
         parts = re.split(r"[；;]", text)
         tail = parts[-1].strip() if len(parts) > 1 else ""
         if tail and _CHECK_ZH.search(tail):
-            return tail
+            m = re.search(r"(?:^|[，,])\s*(请.+)$", tail)  # "…的限额，请核对…": the request itself
+            return m.group(1).strip() if m else tail
     else:
         parts = text.split("; ")
         tail = parts[-1].strip() if len(parts) > 1 else ""
-        if tail and _CHECK_EN.search(tail):
+        m = _CHECK_EN.search(tail) if tail else None
+        if m:
+            if tail[:m.start()].rstrip().endswith(("—", ",", ":")):  # "… — check the limit …"
+                tail = tail[m.start():]
             return tail[0].upper() + tail[1:]
     fam = str(row.get("family") or "series")
     key = f"check_{fam}" if fam in ("digits", "series", "panel", "debt") else "check_series"
     return t(key, lang)
+
+
+def _generic_check(lang: str) -> str:
+    """The catch-all sentence of :func:`detect.explain.what_to_check` (for an indicator it has no
+    sentence for, e.g. a derived ratio): lower case, without the full stop."""
+    try:
+        from detect.explain import _DEFAULT
+    except ImportError:  # pragma: no cover
+        return ""
+    return (_DEFAULT[1] if lang == "zh" else _DEFAULT[0]).rstrip("。.").lower()
 
 
 def crossing_deadline(ev: Mapping[str, Any]) -> int | None:
@@ -282,6 +308,10 @@ class Chart:
     caption: str
     finding_ids: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if self.caption[:1].isascii() and self.caption[:1].islower():  # "fiscal revenue of …" starts a sentence
+            self.caption = self.caption[0].upper() + self.caption[1:]
+
 
 def _flagged(sub: pd.DataFrame) -> pd.DataFrame:
     """The findings that mark a chart: high, medium and low ones (all of them when there are none)."""
@@ -327,11 +357,15 @@ def _first(sub: pd.DataFrame, *keys: str) -> Any:
 
 
 def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
-                  panel_series=None) -> list[Chart]:
+                  panel_series=None, units: Mapping[str, str] | None = None) -> list[Chart]:
     """Charts of one region's findings (``fr``: that region's rows, best first).
 
-    ``panel_series(indicator) -> {year: value}`` supplies series the evidence lacks.
+    ``panel_series(indicator) -> {year: value}`` supplies series the evidence lacks; ``units``
+    (``{indicator: unit}``, the run's catalogue) labels the value axis of series charts.
     """
+    from detect.data.units import unit_label
+
+    units = units or {}
     out: list[Chart] = []
     if not len(fr):
         return out
@@ -349,17 +383,26 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
             continue  # past the cap only indicators with a high finding get a chart
         n_series += 1
         series = _first(sub, "series") or (panel_series(ind) if panel_series else None)
-        lab = indicator_label(ind, lang)
+        shown = ind  # the indicator whose values are drawn
         expected = _first(sub, "expected", "fitted", "counterfactual")
-        exp_label = ""
+        exp_label, title_key, cap_key, cap_kw = "", "ch_series", "ch_series_caption", {}
         if not isinstance(expected, Mapping) and isinstance(_first(sub, "limit"), Mapping):
-            expected, exp_label = _first(sub, "limit"), t("ch_limit", lang)  # a balance against its limit
-        svg = charts.time_series(series, lang=lang, title=t("ch_series", lang, indicator=lab),
+            # a balance against its approved limit (the finding's indicator may be the utilisation ratio)
+            shown = LIMIT_BALANCE.get(str(ind), ind)
+            expected, exp_label = _first(sub, "limit"), t("ch_limit", lang)
+            title_key, cap_key = "ch_limit_title", "ch_limit_caption"
+        elif not isinstance(expected, Mapping) and isinstance(_first(sub, "children_sum"), Mapping):
+            # a parent's figure against the sum of its children's
+            expected, exp_label = _first(sub, "children_sum"), t("ch_children", lang)
+            n_kids = _first(sub, "n_children")
+            cap_key, cap_kw = "ch_children_caption", {"n": int(n_kids) if _finite(n_kids) else "?"}
+        lab = indicator_label(shown, lang)
+        svg = charts.time_series(series, lang=lang, title=t(title_key, lang, indicator=lab),
                                  flagged=_ranges(sub), breaks=_breaks(sub),
                                  expected=expected if isinstance(expected, Mapping) else None,
-                                 expected_label=exp_label)
+                                 expected_label=exp_label, unit=unit_label(units.get(str(shown), ""), lang))
         if svg:
-            out.append(Chart("series", svg, t("ch_series_caption", lang, indicator=lab, region=region_name),
+            out.append(Chart("series", svg, t(cap_key, lang, indicator=lab, region=region_name, **cap_kw),
                              list(sub["finding_id"])))
     # 2. proxy comparisons
     n = 0
@@ -455,12 +498,17 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
         scen = _pick_scenarios(scen, proj, lang) if isinstance(scen, Mapping) else None
         if not _same_ratio(hist, proj):
             scen, fan = None, None  # the projection is of another ratio than the series: do not mix them
-        cross = _flat_crossing(ev.get("crossing_years"), lang)
+        # crossing years belong to the projection: shown only with it
+        cross = _flat_crossing(ev.get("crossing_years"), lang) if (fan or scen) else {}
         svg = charts.debt_trajectory(hist, lang=lang, title=t("ch_debt", lang, indicator=lab), grade_lines=grade,
                                      fan=fan, scenarios=scen, crossing=cross)
         if svg:
-            ctext = ", ".join(f"{k} {v}" for k, v in sorted(cross.items(), key=lambda kv: (str(kv[1]), kv[0])))[:200]
+            sep = "、" if lang == "zh" else ", "
+            ctext = sep.join(f"{k} {v}" for k, v in sorted(cross.items(), key=lambda kv: (str(kv[1]), kv[0])))[:200]
+            drawn = [p for p, on in (("ch_part_reported", bool(charts.as_points(hist))), ("ch_part_fan", bool(fan)),
+                                     ("ch_part_scenarios", bool(scen)), ("ch_part_lines", bool(grade))) if on]
             cap = t("ch_debt_caption", lang, indicator=lab, region=region_name,
+                    parts=sep.join(t(p, lang) for p in drawn),
                     crossing=t("ch_crossing", lang, text=ctext) if ctext else "")
             out.append(Chart("debt", svg, cap, [rec["finding_id"]]))
             n += 1

@@ -110,6 +110,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "ch_reported": ("reported", "报告值"),
     "ch_expected": ("expected", "预期值"),
     "ch_limit": ("approved limit", "核定限额"),
+    "ch_limit_title": ("{indicator} against its approved limit", "{indicator}与核定限额"),
+    "ch_limit_caption": ("{indicator} of {region} (solid line) against its approved limit (grey dashes); red points: "
+                         "flagged periods.", "{region}的{indicator}（实线）与核定限额（灰色虚线）；红点为被标记的时期。"),
+    "ch_children": ("sum of children", "下级地区合计"),
+    "ch_children_caption": ("{indicator} of {region} (solid line) against the sum of its {n} lower-level regions (grey "
+                            "dashes); red points: flagged periods.",
+                            "{region}的{indicator}（实线）与其 {n} 个下级地区合计（灰色虚线）；红点为被标记的时期。"),
     "ch_flagged": ("flagged", "被标记"),
     "ch_break": ("break", "断点"),
     "ch_year": ("Year", "年份"),
@@ -136,9 +143,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "benford": ("Benford", "本福特定律"),
     "uniform": ("uniform", "均匀分布"),
     "ch_debt": ("{indicator}: trajectory and grade lines", "{indicator}：走势与等级线"),
-    "ch_debt_caption": ("{indicator} of {region}: reported values, projection with the 5–95 % fan, stress scenarios "
-                        "and grade lines{crossing}.",
-                        "{region}的{indicator}：报告值、预测及 5%–95% 扇形区间、压力情景与等级线{crossing}。"),
+    "ch_debt_caption": ("{indicator} of {region}: {parts}{crossing}.", "{region}的{indicator}：{parts}{crossing}。"),
+    "ch_part_reported": ("reported values", "报告值"),
+    "ch_part_fan": ("projection with the 5–95 % fan", "预测及 5%–95% 扇形区间"),
+    "ch_part_scenarios": ("stress scenarios", "压力情景"),
+    "ch_part_lines": ("grade lines", "等级线"),
     "ch_crossing": ("; first crossing: {text}", "；首次越线：{text}"),
     "ch_fan": ("5–95 % fan", "5%–95% 区间"),
     "ch_median": ("median projection", "预测中位数"),

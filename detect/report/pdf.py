@@ -12,6 +12,7 @@ charts carry no timestamps, so the same run and date give the same PDF bytes.
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -45,14 +46,28 @@ _CONTROL.update({0x7F: None, 0x202A: None, 0x202B: None, 0x202C: None, 0x202D: N
                  0x2066: None, 0x2067: None, 0x2068: None, 0x2069: None})
 
 
+#: Spaces that must not break a line: "12.3 %" and "p < 0.0001", "z = 3.1" (a reviewer would read a
+#: "%" or a bare "0.0001" at the start of the next line of a narrow table cell).
+_NOBREAK = (re.compile(r"(?<=\d) (?=[%‰])"), re.compile(r"(?<=\b[pqzt]) (?=[<>=≤≥])"),
+            re.compile(r"(?<=\b[pqzt]\u00a0[<>=≤≥]) "))  # in order: the second makes the third's space
+
+
+def nobreak(text: str) -> str:
+    """``text`` with no-break spaces (U+00A0) where a line break would split a number from its
+    ``%`` sign or a ``p < 0.0001`` comparison."""
+    for rx in _NOBREAK:
+        text = rx.sub("\u00a0", text)
+    return text
+
+
 def lit(text: Any) -> str:
-    """A typst string literal that displays ``text`` verbatim.
+    """A typst string literal that displays ``text`` verbatim (with :func:`nobreak` spaces).
 
     >>> lit('a "b" \\\\ #c')
     '"a \\\\"b\\\\" \\\\\\\\ #c"'
     """
     s = "" if text is None else str(text)
-    s = s.encode("utf-8", "replace").decode("utf-8").translate(_CONTROL)  # lone surrogates -> "?"
+    s = nobreak(s.encode("utf-8", "replace").decode("utf-8").translate(_CONTROL))  # lone surrogates -> "?"
     s = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     return f'"{s}"'
 
@@ -316,11 +331,17 @@ def _region_section(doc: _Doc, data: RunData, reg: Any, n_regions: int) -> None:
         doc.add(f"#text(fill: hdr)[{txt(doc.t('what_to_check'))}]")
         for chk, ids in checks.items():
             doc.add(f"- {txt(chk)} #text(size: 7pt, fill: luma(120))[{txt(', '.join(ids[:6]))}]")
-    ch = content.region_charts(fr, lang, name, panel_series=(lambda ind: data.series(code, ind)))
+    ch = content.region_charts(fr, lang, name, panel_series=(lambda ind: data.series(code, ind)), units=_units(data))
     if not ch:
         doc.add(f"#text(size: 8pt, fill: luma(110))[{txt(doc.t('no_charts'))}]")
     for c in ch:
         doc.add(f"#figure({doc.image(c.svg, '92%')}, caption: [{txt(c.caption)}])")
+
+
+def _units(data: RunData) -> dict[str, str]:
+    """``{indicator: unit}`` from the run's indicator catalogue (manifest.json)."""
+    return {str(r["indicator"]): str(r.get("unit") or "") for r in (data.manifest.get("indicators") or [])
+            if isinstance(r, dict) and r.get("indicator")}
 
 
 def _finite(v: Any) -> bool:
@@ -361,7 +382,8 @@ def _other_high(doc: _Doc, data: RunData, shown_regions: set[str]) -> None:
                 f"{content.period_text(rec['period_start'], rec['period_end'])}")
         q = _fmt_q(rec.get("q_value")) if _finite(rec.get("q_value")) else "–"
         one = f[f["finding_id"] == rec["finding_id"]]
-        ch = content.region_charts(one, lang, name, panel_series=(lambda ind, code=code: data.series(code, ind)))[:1]
+        ch = content.region_charts(one, lang, name, panel_series=(lambda ind, code=code: data.series(code, ind)),
+                                   units=_units(data))[:1]
         fig = "".join(f"\n\n#figure({doc.image(c.svg, '86%')}, caption: [{txt(c.caption)}])" for c in ch)
         # the finding and its chart on one page
         doc.add(f"#block(breakable: false, width: 100%)[#text(size: 10pt, fill: hdr)[{txt(head)}] "

@@ -112,3 +112,23 @@ def test_worklist_overdue_mark_in_the_pdf_text():
     assert "2026-01-10(overdue)" in flat
     assert "2026-03-01" in flat and "2026-03-01(overdue)" not in flat
     assert "2025-12-01" in flat and "2025-12-01(overdue)" not in flat
+
+
+# --- line breaking: a number keeps its % sign, "p < 0.0001" stays on one line ----------------------
+
+def test_number_and_percent_sign_never_split_across_lines():
+    """In narrow table cells the sample report broke "0.0035 %" and "p < 0.0001" across lines (a
+    reviewer reads "%" or "0.0001" alone at the start of a line). Spaces inside those are no-break."""
+    text = "；".join(f"增长 {k}.5 %（稳健 z=8.{k}，p < 0.0001）" for k in range(10, 40))
+    out_lines = []
+    for width in ("2.1cm", "2.6cm", "3.3cm"):
+        src = (f'#set text(font: "Noto Sans CJK SC", size: 8pt)\n#block(width: {width})[{txt(text)}]\n'
+               f'#block(width: {width})[{txt(text.replace("增长", "rose"))}]\n')
+        out_lines += _compile(src).splitlines()
+    assert len(out_lines) > 40
+    for line in out_lines:
+        s = line.strip()
+        assert not s.startswith(("%", "<", "0.0001")), line
+        assert not s.endswith((" p", "p <", "p<")), line
+    assert lit("9.0 %") == '"9.0\u00a0%"' and lit("p < 0.0001") == '"p\u00a0<\u00a00.0001"'
+    assert lit("$x$ <lab> a < b") == '"$x$ <lab> a < b"'   # only number-% and p/q/z/t comparisons
