@@ -36,7 +36,7 @@ import pandas as pd
 
 from detect.config import Config, threshold
 from detect.data.panel import Panel
-from detect.debt._inputs import (DEBT_INPUTS, LABEL_ZH, RESOURCES_REQUIRED, DebtFrame, debt_frame, money, money_en, pct,
+from detect.debt._inputs import (DEBT_INPUTS, LABEL_ZH, RESOURCES_OPTIONAL, RESOURCES_REQUIRED, DebtFrame, debt_frame, money, money_en, pct,
                                  resources, runs, series_dict)
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
@@ -86,7 +86,7 @@ RATIOS: dict[str, RatioSpec] = {s.name: s for s in (
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "region_code", "region_name", "year", "ratio", "label_zh", "value", "numerator", "denominator",
-    "computable", "reason", "needs", "line", "over_line", "grade",
+    "computable", "reason", "needs", "line", "over_line", "grade", "resources_parts",
 )
 
 
@@ -129,6 +129,14 @@ def _reason_text(missing: list[pd.Series], parts: list[str], present: frozenset[
     return reason, needs
 
 
+def resources_parts_text(with_state_capital: pd.Series) -> pd.Series:
+    """Which parts went into 综合财力, per row (for ``DebtRatios.table['resources_parts']``)."""
+    base = " + ".join(RESOURCES_REQUIRED)
+    opt = " + ".join(RESOURCES_OPTIONAL)
+    return pd.Series(np.where(with_state_capital.to_numpy(dtype=bool), f"{base} + {opt}", f"{base} ({opt} not given)"),
+                     index=with_state_capital.index, dtype=object)
+
+
 def before_debt_reason(first_year: int) -> str:
     """Why a debt ratio does not apply to a year before statutory debt is recorded."""
     return (f"does not apply: before {first_year} (local-government debt is recorded from the end-{first_year} "
@@ -157,6 +165,10 @@ def _compute(frame: DebtFrame, spec: RatioSpec, first_year: int) -> pd.DataFrame
         reason = reason.where(~pre, before_debt_reason(first_year))
         needs = needs.where(~pre, "")
     value = (num / den.where(den > 0)).where(ok_inputs & ~bad_num)
+    res_parts = pd.Series("", index=reason.index, dtype=object)
+    if "resources" in (*spec.numerator, *spec.denominator):
+        res_val, with_sc = resources(frame)
+        res_parts = res_parts.where(~res_val.notna(), resources_parts_text(with_sc))
     out = pd.DataFrame({
         "region_code": frame.data.index.get_level_values(0).astype(str),
         "year": frame.data.index.get_level_values(1).astype(int),
@@ -164,7 +176,7 @@ def _compute(frame: DebtFrame, spec: RatioSpec, first_year: int) -> pd.DataFrame
         "value": value.to_numpy(dtype=float), "numerator": num.to_numpy(dtype=float),
         "denominator": den.to_numpy(dtype=float),
         "computable": value.notna().to_numpy(), "reason": reason.to_numpy(dtype=object),
-        "needs": needs.to_numpy(dtype=object),
+        "needs": needs.to_numpy(dtype=object), "resources_parts": res_parts.to_numpy(dtype=object),
     })
     return out
 
@@ -180,7 +192,8 @@ class DebtRatios:
         with ``computable=False`` and the ``reason`` / ``needs`` (comma-separated inputs) when it
         cannot be computed. ``line`` is the ratio's warning line, ``over_line`` whether it is
         crossed (below it for 财政自给率); ``grade`` is set for ``debt_ratio`` and
-        ``full_caliber_ratio``.
+        ``full_caliber_ratio``; ``resources_parts`` says which parts formed 综合财力 for the ratios
+        on it (state-capital revenue is added where given), "" for the others.
     resources_basis : str
         How 综合财力 was formed.
     """
@@ -428,7 +441,10 @@ class DebtRatiosDetector(Detector):
         val = frame.matrix(g["value"])
         grade_m = np.asarray(g["grade"], dtype=object).reshape(frame.n_regions, frame.n_years)
         basis_m = np.asarray(g["basis"], dtype=object).reshape(frame.n_regions, frame.n_years)
-        res_m = frame.matrix(resources(frame)[0])
+        res_v, with_sc = resources(frame)
+        res_m = frame.matrix(res_v)
+        sc_m = frame.matrix(with_sc.astype(float)) > 0
+        parts_m = {p: frame.matrix(p) for p in (*RESOURCES_REQUIRED, *RESOURCES_OPTIONAL)}
         rank = {"": 0, "green": 0, "yellow": 1, "orange": 2, "red": 3}
         level = np.vectorize(rank.get, otypes=[int])(grade_m)
         hits = []
@@ -454,6 +470,11 @@ class DebtRatiosDetector(Detector):
                 line, yr = base_cross
                 tail_en = f"; on the baseline projection the statutory debt ratio crosses {line} in {yr}"
                 tail_zh = f"；基准情形下法定债务率{yr}年越过{line}线"
+            missing = {str(int(years[j])): list(RESOURCES_OPTIONAL) for j in range(s, e + 1)
+                       if np.isfinite(res_m[r, j]) and not sc_m[r, j]}
+            no_sc = not sc_m[r, e]
+            sc_en = " (without state-capital revenue, not given)" if no_sc else ""
+            sc_zh = "（不含国有资本经营收入，未提供）" if no_sc else ""
             lb_en = " (statutory debt only: a lower bound, LGFV debt not given)" if lower else ""
             lb_zh = "（仅法定债务，未含城投债务，为下限）" if lower else ""
             period_en = f"in {y1}" if s == e else f"in {y0}-{y1}"
@@ -464,14 +485,16 @@ class DebtRatiosDetector(Detector):
                 period_start=y0, period_end=y1, detector=self.name, statistic=v_worst, p_value=float("nan"),
                 family=self.family, kind=f"grade_{worst}", effect=v_worst, severity_hint=_GRADE_SEVERITY[worst],
                 summary=(f"{spec.label_en[0].upper() + spec.label_en[1:]} {period_en}{worst_en} {pct(v_last)} in {y1} "
-                         f"({last}){lb_en}, comprehensive resources {money_en(res_m[r, e])}"
+                         f"({last}){lb_en}, comprehensive resources {money_en(res_m[r, e])}{sc_en}"
                          f"{tail_en}; check the debt and revenue figures and the repayment plan."),
                 summary_zh=(f"{spec.label_zh}{y1}年为{pct(v_last)}（{GRADE_ZH[last]}）{lb_zh}，综合财力"
-                            f"{money(res_m[r, e])}亿元{worst_zh}"
+                            f"{money(res_m[r, e])}亿元{sc_zh}{worst_zh}"
                             f"{tail_zh}；请核实债务与收入数据及偿债计划。"),
                 evidence={"series": series_dict(years, val[r]), "grades": {str(int(y)): str(grade_m[r, j]) for j, y in
                                                                             enumerate(years) if grade_m[r, j]},
                           "basis": basis, "lower_bound": lower, "resources": series_dict(years, res_m[r]),
+                          "resources_parts": {p: series_dict(years, m[r]) for p, m in parts_m.items()},
+                          "resources_missing": missing,
                           "cutoffs": {k: float(threshold(f"debt_grades.{k}", config))
                                       for k in ("green_below", "orange_from", "red_from")},
                           **cy},
@@ -491,6 +514,7 @@ class DebtRatiosDetector(Detector):
             if not over.any():
                 continue
             val = frame.matrix(sub["value"])
+            parts_txt = np.asarray(sub["resources_parts"], dtype=object).reshape(frame.n_regions, frame.n_years)
             spec = RATIOS[ratio]
             line = float(sub["line"].iat[0])
             for r, s, e in runs(over):
@@ -520,7 +544,8 @@ class DebtRatiosDetector(Detector):
                     evidence={"series": series_dict(years, val[r]), "line": line, "direction": spec.direction,
                               "formula": spec.formula,
                               "numerator": series_dict(years, frame.matrix(sub["numerator"])[r]),
-                              "denominator": series_dict(years, frame.matrix(sub["denominator"])[r])},
+                              "denominator": series_dict(years, frame.matrix(sub["denominator"])[r]),
+                              **({"resources_parts": str(parts_txt[r, e])} if parts_txt[r, e] else {})},
                 ))
 
 

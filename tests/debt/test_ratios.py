@@ -220,3 +220,25 @@ def test_zero_denominator_says_does_not_apply(crafted_panel):
     row = _val(res, "990600", "self_sufficiency")
     assert row["reason"].startswith("does not apply") and "zero or negative" in row["reason"]
     assert row["needs"] == ""
+
+
+def test_resources_parts_are_reported(crafted_panel):
+    """综合财力 = 一般公共预算收入 + 上级补助 + 政府性基金收入 (+ 国有资本经营收入 where given): the table and the
+    findings say which parts went in, and that state-capital revenue was missing where it was."""
+    res = compute_ratios(crafted_panel, CFG)
+    assert _val(res, "990200", "debt_ratio")["resources_parts"] == \
+        "fiscal_revenue + transfer_revenue + fund_revenue + state_capital_revenue"
+    assert _val(res, "990400", "debt_ratio")["resources_parts"] == \
+        "fiscal_revenue + transfer_revenue + fund_revenue (state_capital_revenue not given)"
+    assert _val(res, "990400", "debt_to_gdp")["resources_parts"] == ""
+    out = DebtRatiosDetector().run(crafted_panel, CFG)
+    by = {(f.region_code, f.kind): f for f in out}
+    red = by[("990200", "grade_red")]  # 700 / (100 + 50 + 40 + 10)
+    parts = red.evidence["resources_parts"]
+    assert {k: parts[k]["2020"] for k in parts} == {"fiscal_revenue": 100.0, "transfer_revenue": 50.0,
+                                                     "fund_revenue": 40.0, "state_capital_revenue": 10.0}
+    assert red.evidence["resources_missing"] == {}
+    orange = by[("990400", "grade_orange")]  # 400 / (100 + 60 + 40), no state-capital revenue
+    assert orange.evidence["resources_missing"] == {"2020": ["state_capital_revenue"]}
+    assert "without state-capital revenue" in orange.summary and "不含国有资本经营收入" in orange.summary_zh
+    assert "without state-capital revenue" not in red.summary
