@@ -107,6 +107,11 @@ class DigitCounts:
         hi = mid[min(np.searchsorted(cum, 0.99), len(mid) - 1)]
         return float(hi - lo)
 
+    def n_below(self, power: int) -> int:
+        """Tested values below ``10**power`` in absolute value (from the histogram; exact)."""
+        e = np.clip(power, _E_LO, _E_HI + 1) - _E_LO
+        return int(self.mag_counts[self.mag_bins < e * 90].sum())
+
     def exclusions(self) -> dict[str, int]:
         """Non-zero exclusion counts by reason."""
         d = {"invalid": self.n_invalid, "zero": self.n_zero, "sign": self.n_sign,

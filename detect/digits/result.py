@@ -113,7 +113,22 @@ class BenfordResult(_Result):
         self._codes = codes
         self._index = index
         self.label = label
-        self.notes = list(notes or [])
+        self.notes = list(notes or []) + self._short_value_notes()
+
+    def _short_value_notes(self) -> list[str]:
+        """Nigrini (2012) reads the second, first-two and first-three digits of values of at least
+        10 (100 for first-three): a smaller value written with fewer digits is padded (5 -> 50)."""
+        k = {"second": 2, "first-two": 2, "first-three": 3}.get(self._counts.test)
+        if k is None:
+            return []
+        n_short = self._counts.n_below(k - 1)
+        if not n_short:
+            return []
+        lim = 10 ** (k - 1)
+        return [f"{n_short} of the {self.n} values tested are below {lim}: one written with fewer than {k} "
+                f"significant digits is read with zeros appended (5 as {5 * lim}). Nigrini (2012) tests "
+                f"{_TITLE[self.test]} on values of at least {lim} (pass min_value={lim}) unless the small values "
+                "carry their digits in decimals (0.29, 3.45)."]
 
     # --- plain attributes ----------------------------------------------------------------------
     @property

@@ -175,6 +175,18 @@ def test_not_applicable_gives_reason_and_no_numbers():
     assert not narrow.applicable and "orders of magnitude" in narrow.reason
 
 
+def test_values_below_ten_noted_for_first_two_digits():
+    """Nigrini (2012) reads first-two (and second) digits of values >= 10, first-three of values
+    >= 100: '5' would be read as 50. Without min_value the result says how many such values it tested."""
+    x = np.r_[10 ** np.random.default_rng(9).uniform(1, 4, 2000), np.arange(1, 10.0).repeat(10)]
+    for test, below in (("first-two", 90), ("second", 90), ("first-three", 90 + int((x[:2000] < 100).sum()))):
+        r = benford(x, test)
+        assert any(n.startswith(f"{below} of the 2090 values tested are below") for n in r.notes), (test, r.notes)
+        assert r.counts.n_below(2 if test == "first-three" else 1) == below
+    assert not any("are below" in n for n in benford(x, "first-two", min_value=10).notes)
+    assert not any("are below" in n for n in benford(x, "first").notes)
+
+
 def test_negatives_and_zeros_left_out_with_note():
     x = np.r_[10 ** np.random.default_rng(2).uniform(0, 5, 2000), -np.arange(1, 101.0), np.zeros(7)]
     r = benford(x, "first")
@@ -243,6 +255,36 @@ def test_second_order_selects_signs_like_benford():
     # magnitudes 1, 2.5, 2.5, 4, 5: differences 1.5, 0, 1.5, 1 -> one zero difference left out
     a = second_order(x, "first", sign="absolute")
     assert a.n == 3 and any("1 zero differences" in n for n in a.notes)
+
+
+def test_summation_equal_expected_sums_under_benford():
+    """Nigrini (2012, ch. 8): under Benford's law every first-two group has the same expected sum.
+    For X = 10^U, U ~ Uniform(1, 4), density 1/(3 x ln 10) on [10, 10^4): group d collects
+    [d 10^k, (d + 1) 10^k) for k = 0, 1, 2, so E[X 1_d] = sum_k 10^k / (3 ln 10) for every d and
+    E[X^2 1_d] = sum_k (2d + 1) 10^(2k) / (6 ln 10). Each group's sum is within 4.5 of its
+    standard deviations of N E[X 1_d]."""
+    n = 200_000
+    x = 10 ** np.random.default_rng(8).uniform(1, 4, n)
+    s = summation(x, 2)
+    k = np.array([1.0, 10.0, 100.0])
+    d = np.arange(10, 100)
+    m1 = k.sum() / (3 * np.log(10))
+    m2 = (2 * d + 1) * (k ** 2).sum() / (6 * np.log(10))
+    z = (s["sum"].to_numpy() - n * m1) / np.sqrt(n * (m2 - m1 ** 2))
+    assert np.abs(z).max() < 4.5
+    assert (s["expected_share"] == 1 / 90).all()
+    np.testing.assert_allclose(s["excess"], s["sum"] - s["sum"].sum() / 90)
+    # first digit: nine equal expected sums
+    s1 = summation(x, 1)
+    assert len(s1) == 9 and (s1["expected_share"] == 1 / 9).all()
+
+
+def test_summation_hand_worked():
+    s = summation(pd.Series(["10", "11.5", "5", "99.99", "-20", "0"]), 2).set_index("digit")
+    assert s.loc[10, "sum"] == 10 and s.loc[11, "sum"] == 11.5 and s.loc[50, "sum"] == 5 and s.loc[99, "sum"] == 99.99
+    assert s["n"].sum() == 4 and s["sum"].sum() == pytest.approx(126.49)     # -20 and 0 left out
+    assert s.loc[12, "excess"] == pytest.approx(-126.49 / 90)
+    assert summation(pd.Series(["10", "5"]), 2, min_value=10)["n"].sum() == 1
 
 
 def test_mantissa_arc_formula():
