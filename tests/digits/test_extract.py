@@ -123,3 +123,13 @@ def test_float_last_digits_beyond_15_significant_are_unknown():
     from detect.digits import benford
     r = benford(np.r_[np.full(60, 1234567890123456.0), np.arange(100, 160, dtype=float)], "last")
     assert r.n == 60 and r.counts.n_short == 60
+
+
+def test_last_two_digits_r_examples():
+    """R benford.analysis test-extract.R: last.two.digits(c(9.19, 8.28, ...)) = 19, 28, ...; of 10:99
+    the numbers themselves; signs ignored ("-5.55" -> 55)."""
+    d = extract(["9.19", "8.28", "7.37", "6.46", "-5.55", "-4.64", "3.73", "2.82"])
+    assert d.last2.tolist() == [19, 28, 37, 46, 55, 64, 73, 82]
+    assert extract([str(v) for v in range(10, 100)]).last2.tolist() == list(range(10, 100))
+    # R pads one-digit results by appending a zero (0.05 -> 50); the reported last two positions are 05
+    assert extract(["0.05", "1153.35", "7"]).last2.tolist() == [5, 35, -1]

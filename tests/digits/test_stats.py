@@ -107,3 +107,36 @@ def test_distortion_constants():
     # by simulation: Benford numbers collapsed to [10, 100)
     x = 10 ** np.random.default_rng(1).uniform(1, 2, 400_000)
     assert x.std() == pytest.approx(DF_EXPECTED_SD, rel=5e-3)
+
+
+def test_digit_probabilities_match_r_benford_analysis_tables():
+    """R benford.analysis tests/testthat/test-digits.R: p.this.digit.at.n for the second position
+    (rounded to 5 decimals) and p.these.digits(11) = 0.03778856, p.these.digits(1) = 0.30103."""
+    second = [0.11968, 0.11389, 0.10882, 0.10433, 0.10031, 0.09668, 0.09337, 0.09035, 0.08757, 0.085]
+    np.testing.assert_array_equal(np.round(expected_proportions("second"), 5), second)
+    first = [0.30103, 0.17609, 0.12494, 0.09691, 0.07918, 0.06695, 0.05799, 0.05115, 0.04576]
+    np.testing.assert_array_equal(np.round(expected_proportions("first"), 5), first)
+    assert expected_proportions("first-two")[1] == pytest.approx(0.03778856, abs=5e-9)
+    assert expected_proportions("first-three")[-1] == pytest.approx(np.log10(1000 / 999))
+
+
+def test_conformity_cutoffs_are_nigrini_table_7_1():
+    """The shipped cut-offs (thresholds.toml) against Nigrini (2012) Table 7.1 as transcribed by
+    benford_py (constants.mad_dict) and R benford.analysis (MAD.conformity; R has 0.011 as the
+    second-digit upper bound where Nigrini and benford_py have 0.012)."""
+    from detect.config import load_config
+    from detect.digits.result import BenfordResult
+    from detect.digits.counts import DigitCounts
+
+    cfg = load_config()
+    table = {"first": (0.006, 0.012, 0.015), "second": (0.008, 0.010, 0.012),
+             "first-two": (0.0012, 0.0018, 0.0022), "first-three": (0.00036, 0.00044, 0.00050)}
+    for test, cut in table.items():
+        assert BenfordResult(DigitCounts.empty(test), cfg).mad_cutoffs == pytest.approx(cut, abs=0), test
+    for test in ("last", "last-two"):
+        assert BenfordResult(DigitCounts.empty(test), cfg).mad_cutoffs is None
+    # every level is reached at its own side of each cut-off
+    levels = ["close conformity", "acceptable conformity", "marginally acceptable conformity", "nonconformity"]
+    for cut in table.values():
+        probes = [cut[0] * 0.99, (cut[0] + cut[1]) / 2, (cut[1] + cut[2]) / 2, cut[2] * 1.01]
+        assert [conformity(m, cut) for m in probes] == levels
