@@ -6,6 +6,7 @@ The atlas is not redistributable; these tests read it from ../shared/data and sk
 
 from __future__ import annotations
 
+import json
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,3 +73,41 @@ def test_grade_table_and_why_debt_ratio_is_not_computable(atlas):
     assert g["limit_breach"].sum() == 2
     row = g[(g.region_code == "650400") & (g.year == 2024)].iloc[0]
     assert row["limit_utilisation"] == pytest.approx(298.92 / 288.08)
+
+
+def test_detect_run_on_the_atlas_reports_the_published_figures(atlas, tmp_path):
+    """End to end through the file loader and the pipeline (what `detect run` reports), against ratios
+    recomputed by hand from the published numerators and denominators (atlas A1/A2 rows, 亿元):
+
+    * 营口 (210800) 2025: 法定债务 1,434.40 / GDP 1,570.20 = 91.35 % (upstream statutory_debt_to_gdp_pct 91.35);
+    * 乌兰察布 (150900) 2023: 933.58 / 1,085 = 86.04 % (upstream 86.04), above 60 % every year 2018-2023
+      (2018: 552.51 / 764.52 = 72.27 %);
+    * 营口 2018: 807.00 / 1,346.72 = 59.92 % — below the line, so its run starts in 2019;
+    * 巴彦淖尔 (150800) 2018: balance 305.52 above its limit 290.57 (105.1 %).
+    """
+    from detect.debt.atlas import atlas_long as _long
+    from detect.pipeline import run
+
+    folder, df, _, _ = atlas
+    path = tmp_path / "atlas_long.csv"
+    _long(df).to_csv(path, index=False)
+    cfg = CFG.with_(detectors=("debt_ratios", "debt_identity"))
+    res = run([path], cfg)
+    f = res.findings
+    f = f.assign(region_code=f["region_code"].astype(str), period_start=f["period_start"].astype(str),
+                 period_end=f["period_end"].astype(str))
+    gdp = f[(f["detector"] == "debt_ratios") & (f["indicator"] == "debt_to_gdp")].set_index(
+        ["region_code", "period_start", "period_end"])
+    assert gdp.loc[("210800", "2025", "2025"), "statistic"] == pytest.approx(1434.40 / 1570.20, abs=1e-6)
+    assert gdp.loc[("210800", "2019", "2023"), "statistic"] == pytest.approx(1202.09 / 1479.0, abs=1e-6)
+    assert gdp.loc[("150900", "2018", "2023"), "statistic"] == pytest.approx(933.58 / 1085.0, abs=1e-6)
+    ev = res.findings.set_index("finding_id").loc[gdp.loc[("150900", "2018", "2023"), "finding_id"], "evidence"]
+    ev = json.loads(ev) if isinstance(ev, str) else ev
+    assert ev["series"]["2018"] == pytest.approx(552.51 / 764.52, abs=1e-6)
+    assert "86.0 %" in gdp.loc[("150900", "2018", "2023"), "summary"]
+    br = f[f["kind"] == "limit_breach"] if "kind" in f.columns else f[f["indicator"] == "limit_utilisation"]
+    row = br[(br["region_code"] == "150800") & (br["period_start"] == "2018")].iloc[0]
+    assert row["statistic"] == pytest.approx(305.52 / 290.57, abs=1e-6)
+    # no debt finding carries an infinite or missing statistic
+    debt = f[f["detector"].isin(["debt_ratios", "debt_identity"])]
+    assert np.isfinite(debt["statistic"].to_numpy(dtype=float)).all()
