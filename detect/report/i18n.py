@@ -172,6 +172,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "wl_owner": ("Owner", "责任人"),
     "wl_deadline": ("Deadline", "时限"),
     "wl_status": ("Status", "状态"),
+    "wl_status_error": ("Choose one of the register's statuses: {statuses}.", "请从跟进登记的状态中选择：{statuses}。"),
+    "wl_deadline_error": ("A date, YYYY-MM-DD.", "请填写日期，格式 YYYY-MM-DD。"),
     "wl_notes": ("Notes", "备注"),
     "wl_severity": ("Severity", "严重程度"),
     "wl_q": ("q-value", "q值"),

@@ -47,6 +47,20 @@ STATUSES: tuple[str, ...] = ("open", "assigned", "under_review", "confirmed", "d
                              "rectified", "closed")
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: q-values stay numbers (sortable, filterable) and read like the PDF: 0.0123, and <0.0001 below that.
+Q_FORMAT = '[<0.0001]"<0.0001";0.0000'
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _as_date(v: Any) -> Any:
+    """A ``YYYY-MM-DD`` deadline as a date cell (Excel filters and sorts it as a date); other text as is."""
+    if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        try:
+            d = _dt.date.fromisoformat(v)
+        except ValueError:
+            return v
+        return _dt.datetime(d.year, d.month, d.day)
+    return v or None
 
 
 def build_workbook(rows: Sequence[dict[str, Any]], lang: str, date: _dt.date):
@@ -69,14 +83,18 @@ def build_workbook(rows: Sequence[dict[str, Any]], lang: str, date: _dt.date):
     ws.freeze_panes = "B2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{last}"
     letter = get_column_letter(status_col)
-    dv = DataValidation(type="list", formula1='"' + ",".join(status_label(s, lang) for s in STATUSES) + '"',
-                        allow_blank=True, showDropDown=False)
-    dv.error = t("wl_status", lang)
+    allowed = [status_label(s, lang) for s in STATUSES]
+    # showErrorMessage: without it Excel accepts any text typed in, and the register import fails later
+    dv = DataValidation(type="list", formula1='"' + ",".join(allowed) + '"', allow_blank=True, showDropDown=False,
+                        showErrorMessage=True)
+    dv.error = t("wl_status_error", lang, statuses=("、" if lang == "zh" else ", ").join(allowed))
     dv.errorTitle = t("wl_status", lang)
     dv.add(f"{letter}2:{letter}{max(last, 1000)}")
     ws.data_validations.append(dv)
     dl = get_column_letter(deadline_col)
-    dvd = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
+    dvd = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True, showErrorMessage=True)
+    dvd.error = t("wl_deadline_error", lang)
+    dvd.errorTitle = t("wl_deadline", lang)
     dvd.add(f"{dl}2:{dl}{max(last, 1000)}")
     ws.data_validations.append(dvd)
 
@@ -105,10 +123,13 @@ def build_workbook(rows: Sequence[dict[str, Any]], lang: str, date: _dt.date):
                 v = status_label(str(v), lang)
             elif key == "q_value":
                 v = None if v is None else float(v)
+            elif key == "deadline":
+                v = _as_date(v)
             if isinstance(v, str):
                 v = neutralise(v)
             styled = (key in wrap_keys or (key == "severity" and r.get("severity") in fills)
-                      or (key in ("deadline", "status") and r.get("overdue")))
+                      or (key in ("deadline", "status") and r.get("overdue"))
+                      or (key == "q_value" and v is not None) or isinstance(v, _dt.datetime))
             if not styled:
                 out.append(v)
                 continue
@@ -119,6 +140,10 @@ def build_workbook(rows: Sequence[dict[str, Any]], lang: str, date: _dt.date):
                 c.fill = fills[r["severity"]]
             if key in ("deadline", "status") and r.get("overdue"):
                 c.fill, c.font = overdue_fill, overdue_font
+            if key == "q_value":
+                c.number_format = Q_FORMAT
+            if isinstance(v, _dt.datetime):
+                c.number_format = DATE_FORMAT
             out.append(c)
         ws.append(out)
     stamp = _dt.datetime(date.year, date.month, date.day)

@@ -82,7 +82,7 @@ def test_workbook_features_and_injection(tmp_path):
     assert "'=SUM(A1:A9)" in cells and "'@cmd pull the ledgers" in cells
     # the overdue deadline is filled red
     dl = header.index("时限") + 1
-    overdue = [r for r in ws.iter_rows(min_row=2) if r[dl - 1].value == "2025-06-30"][0]
+    overdue = [r for r in ws.iter_rows(min_row=2) if r[dl - 1].value == dt.datetime(2025, 6, 30)][0]  # a date cell
     assert overdue[dl - 1].fill.fgColor.rgb.endswith("F5B7B1")
     assert wb.properties.modified == dt.datetime(2026, 1, 15)
     # read back with Chinese headers, statuses mapped to the register's names
@@ -127,3 +127,28 @@ def test_report_worklist_round_trips_through_the_register(tmp_path, run_dir):
         assert rep.ok, rep.summary()
         after = reg.table(finding_ids=[fid]).iloc[0]
     assert after["owner"] == "赵六" and after["due_date"] == "2026-03-31" and after["status"] == "assigned"
+
+
+def test_worklist_cells_typed_for_filtering_and_checked(tmp_path):
+    """Reviewer's view of worklist.xlsx: a status typed outside the register's list is refused with
+    a message (the drop-down accepted anything, and the import failed later); deadlines are real dates
+    (Excel's date filter and sort work; the column's date check applies); q-values stay numbers but
+    show like the PDF (no '0' or '2.1E-05')."""
+    from openpyxl import load_workbook
+
+    rows = content.worklist_rows(_findings(), "zh", DATE)
+    ws = load_workbook(worklist.write_worklist(rows, tmp_path / "w.xlsx", "zh", DATE)).active
+    header = [c.value for c in ws[1]]
+    status = {dv.type: dv for dv in ws.data_validations.dataValidation}["list"]
+    assert status.showErrorMessage and "待核查" in status.error and "已销号" in status.error
+    dates = {dv.type: dv for dv in ws.data_validations.dataValidation}["date"]
+    assert dates.showErrorMessage and "YYYY-MM-DD" in dates.error
+    dl = header.index("时限")
+    cell = next(r[dl] for r in ws.iter_rows(min_row=2) if r[dl].value is not None)
+    assert cell.is_date and cell.value == dt.datetime(2025, 6, 30) and cell.number_format == "yyyy-mm-dd"
+    q = header.index("q值")
+    qs = [r[q] for r in ws.iter_rows(min_row=2) if r[q].value is not None]
+    assert {c.value for c in qs} == {0.001, 0.08}
+    assert all(c.number_format == '[<0.0001]"<0.0001";0.0000' for c in qs)
+    # read back: the deadline as YYYY-MM-DD text, like the register's
+    assert "2025-06-30" in {r.get("deadline") for r in worklist.read_worklist(tmp_path / "w.xlsx")}
