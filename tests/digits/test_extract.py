@@ -25,6 +25,10 @@ def _digits_of_decimal(text: str) -> tuple[int, int, int]:
     ("0.29", 29, 9, 2), ("0.58", 58, 8, 2), ("1500000", 15, 0, 0), ("1,500,000", 15, 0, 0),
     ("1,300,000.00", 13, 0, 2), ("12.30", 12, 0, 2), ("0.0071", 71, 1, 4), ("999999999999999", 99, 9, 0),
     ("5", 50, 5, 0), ("-47.11", 47, 1, 2), ("1.5e6", 15, 5, -5), ("2.5E-3", 25, 5, 4),
+    # the same amount written two ways: 1200 is reported to the unit (last digit 0), 1.2e3 to the hundred
+    ("1200", 12, 0, 0), ("1.2e3", 12, 2, -2), ("1e-7", 10, 1, 7), ("0.0000001", 10, 1, 7),
+    # integers beyond a double's 15-17 digits keep every digit as text (Decimal: 1.2345...e22, last 3)
+    ("12345678901234567890123", 12, 3, 0), ("98765432109876543210.55", 98, 5, 2),
 ])
 def test_text_examples(text, first_two, last, decimals):
     d = extract([text])
