@@ -46,6 +46,7 @@ _QUARTER = re.compile(r"^([0-9]{4})\s*(?:年)?\s*[-/ ]?\s*(?:(?:q|第)\s*([1-4�
                       re.I)
 _MONTH = re.compile(r"^([0-9]{4})\s*(?:[-/.年])\s*([0-9]{1,2})\s*(?:月)?(?:[-/.][0-9]{1,2}(?:\s.*)?)?$")
 _CN_Q = {"一": "1", "二": "2", "三": "3", "四": "4"}
+_XML_FORMULA = re.compile(rb"<(?:[A-Za-z]\w*:)?f[ >/]")     # a <f> element in a sheet's XML
 MIN_YEAR, MAX_YEAR = 1949, 2100
 MAX_HEADER_SCAN = 20
 
@@ -152,7 +153,9 @@ def _raw_tables(path: Path) -> tuple[list[tuple[str, pd.DataFrame]], str]:
             sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
         except Exception as exc:
             raise InputError(f"{name}: not a readable Excel .xlsx file ({exc})") from None
-        return [(s, df.map(_cell_text)) for s, df in sheets.items()], "xlsx"
+        extras = _xlsx_merges_and_formulas(path)
+        return [(s, _apply_xlsx_extras(df.map(_cell_text), *extras.get(str(s), ([], {}))))
+                for s, df in sheets.items()], "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(f"{name}: old Excel .xls format is not supported; save it as .xlsx or CSV")
     data = path.read_bytes()
@@ -168,6 +171,92 @@ def _raw_tables(path: Path) -> tuple[list[tuple[str, pd.DataFrame]], str]:
     if not text.strip():
         raise InputError(f"{name}: the file has no content")
     return [("", _read_csv_text(text, name))], f"csv ({enc})"
+
+
+def _xlsx_merges_and_formulas(path: Path) -> dict[str, tuple[list[tuple[int, int, int, int]], dict]]:
+    """What ``pd.read_excel`` does not show, per sheet name: merged ranges ``(row0, col0, row1, col1)``
+    (0-based, inclusive) and formula cells with no saved result ``{(row, col): "=formula"}``.
+
+    A merged cell (a region name spanning its years, common in yearbook tables) holds its value in
+    the top-left cell only; the others read as empty. A formula written by a program that does not
+    calculate (no cached ``<v>``) reads as empty too, which would pass for a figure reported missing.
+    Read from the sheets' XML in one streaming pass; a part that cannot be read gives nothing extra.
+    """
+    import posixpath
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, range_boundaries
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    out: dict[str, tuple[list, dict]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            rels = {}
+            for el in ET.fromstring(zf.read("xl/_rels/workbook.xml.rels")):
+                target = el.get("Target", "")
+                target = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+                rels[el.get("Id")] = target
+            book = ET.fromstring(zf.read("xl/workbook.xml"))
+            for el in book.iter():
+                if local(el.tag) != "sheet":
+                    continue
+                rid = next((v for k, v in el.attrib.items() if local(k) == "id"), None)
+                part = rels.get(rid)
+                if part is None or part not in zf.namelist():
+                    continue
+                with zf.open(part) as fh:
+                    data = fh.read()
+                if b"mergeCell" not in data and not _XML_FORMULA.search(data):
+                    continue
+                merges, formulas = [], {}
+                for _, c in ET.iterparse(io.BytesIO(data), events=("end",)):
+                    t = local(c.tag)
+                    if t == "mergeCell" and c.get("ref"):
+                        c0, r0, c1, r1 = range_boundaries(c.get("ref"))
+                        merges.append((r0 - 1, c0 - 1, r1 - 1, c1 - 1))
+                    elif t == "c":
+                        f = v = None
+                        for ch in c:
+                            if local(ch.tag) == "f":
+                                f = ch
+                            elif local(ch.tag) in ("v", "is"):
+                                v = ch
+                        # an empty <v> of a string-typed cell is a formula's computed "" (=IF(…, "")), not "never computed"
+                        has_value = v is not None and bool(v.text or "".join(v.itertext()) or c.get("t") == "str")
+                        if f is not None and not has_value and c.get("r"):
+                            col, row = coordinate_from_string(c.get("r"))
+                            formulas[(row - 1, column_index_from_string(col) - 1)] = "=" + (f.text or "(shared formula)")
+                        c.clear()
+                    elif t == "row":
+                        c.clear()
+                out[el.get("name")] = (merges, formulas)
+    except (KeyError, ValueError, zipfile.BadZipFile, ET.ParseError):
+        return {}
+    return out
+
+
+def _apply_xlsx_extras(df: pd.DataFrame, merges: list, formulas: dict) -> pd.DataFrame:
+    """Write the uncalculated formulas' text into their cells (so they are excluded with a reason,
+    not taken as missing) and spread each merged range's top-left value over the range."""
+    if not merges and not formulas:
+        return df
+    nrow = max([df.shape[0]] + [r + 1 for r, _ in formulas])
+    ncol = max([df.shape[1]] + [c + 1 for _, c in formulas])
+    if (nrow, ncol) != df.shape:
+        df = df.reindex(index=range(nrow), columns=range(ncol), fill_value="")
+    df = df.copy()
+    for (r, c), text in formulas.items():
+        df.iat[r, c] = text
+    for r0, c0, r1, c1 in merges:
+        if r0 >= df.shape[0] or c0 >= df.shape[1]:
+            continue
+        top = df.iat[r0, c0]
+        block = df.iloc[r0:r1 + 1, c0:c1 + 1]
+        df.iloc[r0:r1 + 1, c0:c1 + 1] = block.where(block != "", top)
+    return df
 
 
 def _frame_text(df: pd.DataFrame) -> pd.DataFrame:
@@ -531,6 +620,9 @@ def normalise_records(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
          "period not recognised (expected 2015, 2015Q3 or 2015-07, years 1949-2100)")
     # value
     value, clean, missing, bad = parse_values(rec["value_raw"])
+    formula = bad & rec["value_raw"].astype(str).str.lstrip().str.startswith("=")
+    drop(formula, rec["column"], rec["value_raw"],
+         "a formula with no saved result (open the file in a spreadsheet program, recalculate and save it)")
     drop(bad, rec["column"], rec["value_raw"], "value is not a number")
     drop(np.isinf(value), rec["column"], rec["value_raw"], "value is out of range (not a finite number)")
     # units

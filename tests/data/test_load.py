@@ -301,3 +301,52 @@ def test_a_repeated_column_with_the_same_values_is_used_once(tmp_path):
     _accounting_holds(res)
     assert res.panel.data["value"].tolist() == [5.0, 6.0]
     assert res.inputs[0]["tables"][0]["duplicate_columns"] == ["数值"]
+
+
+def test_xlsx_merged_region_cells_cover_their_rows(tmp_path):
+    # yearbook layout: the region name merged down over its years; only the top cell holds the text,
+    # so the other years were excluded as "no region code or name"
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "GDP"
+    ws.append(["地区生产总值（亿元）"])
+    ws.merge_cells("A1:C1")
+    ws.append(["地区", "年份", "地区生产总值(亿元)"])
+    for r in (("辽宁省", 2013, 27213.2), (None, 2014, 28626.58), ("吉林省", 2013, 12981.5), (None, 2014, 13803.14)):
+        ws.append(list(r))
+    ws.merge_cells("A3:A4")
+    ws.merge_cells("A5:A6")
+    p = tmp_path / "merged.xlsx"
+    wb.save(p)
+    res = load(p)
+    _accounting_holds(res)
+    d = res.panel.data
+    assert res.rows_excluded == 0
+    assert d[["region_code", "period", "value"]].values.tolist() == [
+        ["210000", "2013", 27213.2], ["210000", "2014", 28626.58],
+        ["220000", "2013", 12981.5], ["220000", "2014", 13803.14]]
+    assert d["row"].tolist() == [3, 4, 5, 6]                              # spreadsheet rows unchanged
+
+
+def test_xlsx_formula_without_a_saved_result_is_excluded_not_missing(tmp_path):
+    # a workbook written by a program (no cached value) read the formula cell as empty: a figure
+    # "reported missing" that the file in fact computes
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["region_code", "indicator", "period", "value"])
+    ws.append(["110000", "gdp", 2015, 100])
+    ws.append(["110000", "gdp", 2016, "=D2*1.1"])
+    ws.append([None, None, None, None])
+    ws["D5"] = "=SUM(D2:D3)"                      # a trailing row holding only a formula
+    p = tmp_path / "formula.xlsx"
+    wb.save(p)
+    res = load(p)
+    _accounting_holds(res)
+    assert res.panel.data["value"].tolist() == [100.0]
+    ex = res.exclusions.set_index("row")
+    assert ex.loc[3, "raw_value"] == "=D2*1.1" and "formula with no saved result" in ex.loc[3, "reason"]
+    assert 5 in ex.index                                                   # accounted for, not dropped
