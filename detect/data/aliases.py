@@ -51,7 +51,7 @@ INDICATORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
                      "政府性基金收入", "政府性基金预算收入")),
     "land_revenue": ("land-sale revenue", "土地出让收入", ("land_revenue", "国有土地使用权出让收入", "土地出让收入", "土地出让金")),
     "transfer_revenue": ("transfers received", "上级转移支付", ("transfer_revenue", "transfers", "revenue_central_transfer",
-                         "转移性收入", "上级补助收入", "转移支付收入", "中央转移支付")),
+                         "上级补助收入", "转移支付收入", "中央转移支付")),
     "state_capital_revenue": ("state-capital revenue", "国有资本经营收入", ("state_capital_revenue", "国有资本经营收入",
                               "国有资本经营预算收入")),
     "investment": ("fixed-asset investment", "固定资产投资", ("investment", "fixed_asset_investment", "invest_fixassets",

@@ -242,3 +242,15 @@ def test_resources_parts_are_reported(crafted_panel):
     assert orange.evidence["resources_missing"] == {"2020": ["state_capital_revenue"]}
     assert "without state-capital revenue" in orange.summary and "不含国有资本经营收入" in orange.summary_zh
     assert "without state-capital revenue" not in red.summary
+
+
+def test_transfer_income_total_is_not_taken_as_transfers_received():
+    """综合财力 counts 上级补助收入 (transfers received). A final-accounts column 转移性收入 is the whole
+    transfer-income block — 上级补助收入 plus 上年结余收入, 调入资金 and 债务转贷收入 (bond proceeds passed
+    down by the province) — so reading it as transfers would count borrowing and carry-overs as resources
+    and understate 债务率. It must stay an unknown indicator."""
+    from detect.data.aliases import canonical_indicator
+
+    assert canonical_indicator("转移性收入") != ("transfer_revenue", True)
+    for name in ("上级补助收入", "transfer_revenue", "revenue_central_transfer"):
+        assert canonical_indicator(name) == ("transfer_revenue", True), name
