@@ -394,21 +394,37 @@ def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, An
     shown = _text(orig.get("shown_note"))
     if shown and note.startswith(shown):  # a notes column pre-filled at export: only added text is new
         note = note[len(shown):].strip(" ;,；，。\n\t")
-    # A sheet without reason / evidence columns (the run report's worklist): the note gives them.
-    if want["status"] != base["status"] and note:
-        if want["status"] == "dismissed" and "dismiss_reason" not in rec:
+    moving = want["status"] != base["status"]
+    # Moving to dismissed / rectified with the reason / evidence cell empty (or no such column, as in the run
+    # report's worklist): the note gives them, as `detect review status ID dismissed --note TEXT` does.
+    if moving and note:
+        if want["status"] == "dismissed" and not want["dismiss_reason"]:
             want["dismiss_reason"], note = note, ""
-        elif want["status"] == "rectified" and "evidence_note" not in rec:
+        elif want["status"] == "rectified" and not want["evidence_note"]:
             want["evidence_note"], note = note, ""
     edited = {c for c in want if want[c] != base[c]}
-    note_done = bool(note) and _note_recorded(reg, fid, note, source)
-    if note_done:  # this file was imported before: its note is in the audit trail already
-        note = ""
-    if not edited and not note:
+    # A reason / evidence that does not go with this row's move to dismissed / rectified cannot change the
+    # status row: it is kept as a note (emptying it is only what a reopening does anyway).
+    texts = [note]
+    for c, target, label in (("dismiss_reason", "dismissed", "dismiss reason"),
+                             ("evidence_note", "rectified", "evidence note")):
+        if c not in edited or (moving and want["status"] == target):
+            continue
+        edited.discard(c)
+        if want[c]:
+            texts.append(f"{label} edited: {want[c]}")
+        elif not moving:
+            raise InputError(f"{c} cannot be emptied (the register keeps it); restore it, or reopen the finding")
+    # Notes already in the audit trail from an earlier import of this file are not added again.
+    pending = [t for t in texts if t and not _note_recorded(reg, fid, t, source)]
+    note_done = len(pending) < len([t for t in texts if t])
+    note = pending[0] if pending and pending[0] == texts[0] else ""
+    extra = [t for t in pending if t != note]
+    if not edited and not pending:
         return "already" if note_done else "unchanged"
     now = {c: ("" if cur[c] is None else str(cur[c])) for c in want}
     if int(cur["version"]) != int(orig["version"]):
-        if all(want[c] == now[c] for c in edited) and not note:
+        if all(want[c] == now[c] for c in edited) and not pending:
             return "already"
         changed = ", ".join(sorted(c for c in _TRACKED if now[c] != base[c])) or "its history"
         raise InputError(f"changed in the register since the export (version {orig['version']} -> {cur['version']}, "
@@ -430,10 +446,6 @@ def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, An
                            source=source)
                 done.append(f"owner {want['owner']}" + (f", due {want['due_date']}" if want["due_date"] else ""))
                 version = None  # checked once, at the start of the row
-            extra = [f"dismiss reason edited: {want['dismiss_reason']}"
-                     if "dismiss_reason" in edited and want["status"] != "dismissed" else "",
-                     f"evidence note edited: {want['evidence_note']}"
-                     if "evidence_note" in edited and want["status"] != "rectified" else ""]
             status_now = reg.get(fid)["status"]
             if "status" in edited and want["status"] != status_now:
                 reg.set_status(fid, want["status"], by=who, note=note,

@@ -268,3 +268,86 @@ def test_english_status_labels(filled, tmp_path):
     wb.save(path)
     assert import_xlsx(reg, path).ok
     assert reg.get(fid(D))["status"] == "confirmed"
+
+
+def test_edited_reason_without_a_status_change_is_one_note_once(filled, tmp_path):
+    """A reason / evidence edited on a row whose status does not change is kept as a note (docs/review.md),
+    exactly once: importing the same file again must not append it again."""
+    reg = filled
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    ws.cell(rows[fid(E)], col["dismiss_reason"], "年鉴已修订")
+    ws.cell(rows[fid(D)], col["evidence_note"], "整改报告 17号")
+    ws.cell(rows[fid(D)], col["new_note"], "asked again")
+    for r in (E, D):
+        ws.cell(rows[fid(r)], col["by"], "周")
+    wb.save(path)
+    first = import_xlsx(reg, path)
+    assert first.ok and {r[1] for r in first.applied} == {fid(D), fid(E)}
+    notes = lambda r: list(reg.history(fid(r)).query("action == 'note'")["note"])  # noqa: E731
+    assert notes(E) == ["dismiss reason edited: 年鉴已修订"]
+    assert sorted(notes(D)) == sorted(["asked again", "evidence note edited: 整改报告 17号"])
+    n_audit = reg.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+    again = import_xlsx(reg, path)
+    assert again.ok and not again.applied and {f for _, f in again.already} == {fid(D), fid(E)}
+    assert reg.conn.execute("SELECT count(*) FROM audit").fetchone()[0] == n_audit
+
+
+def test_edited_reason_of_a_dismissed_finding_is_not_dropped(filled, tmp_path):
+    """Editing the reason of a finding that is already dismissed must leave a trace (it was reported
+    'unchanged' and lost)."""
+    reg = filled
+    reg.set_status(fid(B), "dismissed", by="Li", reason="old reason")
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    ws.cell(rows[fid(B)], col["dismiss_reason"], "better reason: 2016 yearbook p. 112")
+    ws.cell(rows[fid(B)], col["by"], "Zhou")
+    wb.save(path)
+    rep = import_xlsx(reg, path)
+    assert rep.ok and [r[1] for r in rep.applied] == [fid(B)], rep.summary()
+    last = reg.history(fid(B)).iloc[-1]
+    assert (last["by"], last["action"]) == ("Zhou", "note")
+    assert "better reason: 2016 yearbook p. 112" in last["note"]
+
+
+def test_dismissal_reason_written_in_the_note_column(filled, tmp_path):
+    """Like `detect review status ID dismissed --note TEXT`: with the reason / evidence cell left empty, the
+    new_note is the reason / evidence (it was refused with a message asking for --note)."""
+    reg = filled
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    ws.cell(rows[fid(B)], col["status"], "排除")
+    ws.cell(rows[fid(B)], col["new_note"], "统计局已更正")
+    ws.cell(rows[fid(C)], col["status"], "rectified")
+    ws.cell(rows[fid(C)], col["new_note"], "整改报告 辽财〔2026〕17号")
+    wb.save(path)
+    rep = import_xlsx(reg, path, by="王")
+    assert rep.ok, rep.summary()
+    b, c = reg.get(fid(B)), reg.get(fid(C))
+    assert (b["status"], b["dismiss_reason"]) == ("dismissed", "统计局已更正")
+    assert (c["status"], c["evidence_note"]) == ("rectified", "整改报告 辽财〔2026〕17号")
+    assert reg.history(fid(B))["note"].iat[-1] == "reason: 统计局已更正"   # as the command line records it
+    assert len(import_xlsx(reg, path, by="王").already) == 2
+
+
+def test_emptied_reason_is_refused_unless_the_row_reopens(filled, tmp_path):
+    reg = filled
+    reg.set_status(fid(B), "dismissed", by="Li", reason="duplicate")
+    reg.set_status(fid(D), "dismissed", by="Li", reason="duplicate")
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    ws.cell(rows[fid(B)], col["dismiss_reason"]).value = None              # B stays dismissed: refused
+    ws.cell(rows[fid(D)], col["dismiss_reason"]).value = None              # D is reopened: the register clears it
+    ws.cell(rows[fid(D)], col["status"], "under_review")
+    ws.cell(rows[fid(D)], col["new_note"], "not a duplicate after all")
+    wb.save(path)
+    rep = import_xlsx(reg, path, by="Zhou")
+    assert [r[1] for r in rep.rejected] == [fid(B)] and "cannot be emptied" in rep.rejected[0][2]
+    assert reg.get(fid(B))["dismiss_reason"] == "duplicate"
+    d = reg.get(fid(D))
+    assert (d["status"], d["dismiss_reason"]) == ("under_review", None)
+    assert reg.history(fid(D))["note"].iat[-1] == "not a duplicate after all"
