@@ -36,7 +36,7 @@ import pandas as pd
 
 from detect.config import Config, threshold
 from detect.data.panel import Panel
-from detect.debt._inputs import DebtFrame, debt_frame, pct, series_dict
+from detect.debt._inputs import DebtFrame, debt_frame, money, money_en, pct, series_dict
 from detect.debt.dynamics import BASES, Assumptions, History, assumptions, history, project
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
@@ -94,13 +94,13 @@ def scenario_text(sc: str, a: Assumptions, r: int, config: Config | None = None)
         span = f"{int(a.year0[r]) - window + 1}-{int(a.year0[r])}"
         return (f"on the baseline (base growth {pp(a.g[r])} % and a borrowing flow of {pp(a.flow[r])} % of {base_en} "
                 f"a year, the medians of {span}; interest {pp(a.i[r])} %)",
-                f"基准情形下（财力增速{pp(a.g[r])} %、每年举债流量相当于{base_zh}的{pp(a.flow[r])} %，"
+                f"基准情形下（{base_zh}增速{pp(a.g[r])} %、每年举债流量相当于{base_zh}的{pp(a.flow[r])} %，"
                 f"均为{span.replace('-', '–')}年中位数；利率{pp(a.i[r])} %）")
     if sc == "growth":
         sd = float(threshold("debt_stress.growth_shock_sd", config)) * a.sd_g[r]
         return (f"if base growth falls by {float(threshold('debt_stress.growth_shock_sd', config)):g} s.d. "
                 f"({pp(sd)} percentage points) in {y1}-{y1 + k - 1}",
-                f"若{y1}–{y1 + k - 1}年财力增速下降{float(threshold('debt_stress.growth_shock_sd', config)):g}个标准差"
+                f"若{y1}–{y1 + k - 1}年{base_zh}增速下降{float(threshold('debt_stress.growth_shock_sd', config)):g}个标准差"
                 f"（{pp(sd)}个百分点）")
     if sc == "interest":
         bp = 1e4 * float(threshold("debt_stress.interest_shock", config))
@@ -138,6 +138,22 @@ def scenario_text(sc: str, a: Assumptions, r: int, config: Config | None = None)
     return sc, SCENARIO_ZH.get(sc, sc)
 
 
+def reported_after_start(h: History, a: Assumptions, r: int) -> dict | None:
+    """Debt reported after the projection's start year (the base is missing there), set against the base
+    grown at the baseline rate: ``{"debt", "projected_base", "ratio_on_projected_base": {year: value},
+    "base_growth"}``; None when no debt is reported after the start."""
+    if a.reason[r] or not np.isfinite(a.d0[r]) or not np.isfinite(a.g[r]):
+        return None
+    after = (h.years > a.year0[r]) & np.isfinite(h.D[r])
+    if not after.any():
+        return None
+    j0 = int(np.flatnonzero(h.years == a.year0[r])[0])
+    yrs = h.years[after]
+    b = h.B[r, j0] * (1.0 + a.g[r]) ** (yrs - a.year0[r])
+    return {"debt": series_dict(yrs, h.D[r, after]), "projected_base": series_dict(yrs, b),
+            "ratio_on_projected_base": series_dict(yrs, h.D[r, after] / b), "base_growth": _f(a.g[r])}
+
+
 def fan_method(a: Assumptions, h: History, r: int, config: Config | None = None, seed: int = 0) -> dict:
     """How the fan chart of region row ``r`` was drawn (for the evidence): what was resampled, from which
     years, how many draws and the generator's seed."""
@@ -147,7 +163,8 @@ def fan_method(a: Assumptions, h: History, r: int, config: Config | None = None,
             "resampled": ("the region's own yearly deviations of base growth, effective interest rate and borrowing "
                           "flow from their medians, drawn jointly by year (one historical year per projected year) and "
                           "added to the baseline"),
-            "resampled_zh": "按年联合重抽该地区自身财力增速、实际利率与举债流量相对中位数的偏离，叠加于基准情形",
+            "resampled_zh": (f"按年联合重抽该地区自身{'综合财力' if a.base == 'resources' else '地区生产总值'}增速、"
+                             "实际利率与举债流量相对中位数的偏离，叠加于基准情形"),
             "years": [int(y) for y in h.years[ok]],
             "percentiles": [float(p) for p in threshold("debt_stress.fan_percentiles", config)]}
 
@@ -496,6 +513,12 @@ class DebtStress(Detector):
             if n_bad:
                 out.notes.append(f"debt_stress: {n_bad} regions not projectable on the {base} base "
                                  f"(e.g. {a.codes[np.flatnonzero(a.reason != '')[0]]}: {a.reason[a.reason != ''][0]})")
+            later = np.isfinite(h.D) & (h.years[None, :] > a.year0[:, None]) & (a.reason == "")[:, None]
+            n_later = int(later.any(axis=1).sum())
+            if n_later:
+                out.notes.append(f"debt_stress: {n_later} regions projected on the {base} base from a year before their "
+                                 "last reported debt (the base is missing after it); their findings set the debt "
+                                 "reported since against the projected base")
             ln = lines(base, config)
             hits = self._hits(a, paths, ln)
             if not hits:
@@ -553,6 +576,19 @@ class DebtStress(Detector):
         more_en = f" (also under: {', '.join(SCENARIO_EN.get(s, s) for s in others)})" if others else ""
         described = {s: dict(zip(("en", "zh"), scenario_text(s, a, r, config)))
                      for s in (*ev.get("crossing_years", {}), *ev.get("projection", {}).get("not_computable", {}))}
+        later_en, later_zh = "", ""
+        later = reported_after_start(h, a, r)
+        if later:
+            ev.setdefault("projection", {})["reported_debt_after_start"] = later
+            y_last = max(later["debt"], key=int)
+            base_en = "comprehensive resources" if base == "resources" else "GDP"
+            base_zh = "综合财力" if base == "resources" else "地区生产总值"
+            ratio_last = later["ratio_on_projected_base"][y_last]
+            later_en = (f" The projection starts in {y0}, the last year with both debt and {base_en}; debt is reported up "
+                        f"to {y_last} ({money_en(later['debt'][y_last])}), {pct(ratio_last, 1)} of {base_en} grown at "
+                        f"{pct(a.g[r], 1)} a year.")
+            later_zh = (f"预测起点为{y0}年（债务与{base_zh}均有数据的最后一年）；{y_last}年已报告债务"
+                        f"{money(later['debt'][y_last])}亿元，按{base_zh}年增{pct(a.g[r], 1)}推算约为其{pct(ratio_last, 1)}。")
         evidence = {"series": series_dict(h.years, h.d[r]), "base": base, "lines": ln, **ev, "scenarios": described}
         if isinstance(fan, dict):
             evidence["fan"] = fan
@@ -567,9 +603,9 @@ class DebtStress(Detector):
             summary=(f"The {label_en} was {pct(a.d0[r])} in {y0}; {sc_en} it crosses the {line} line in {year}"
                      f"{more_en}" + ("" if sc == "baseline" else
                                      f" (baseline: base growth {pct(a.g[r], 1)}, interest {pct(a.i[r], 1)})")
-                     + f"; check the borrowing plan and the repayment sources before {year}."),
+                     + f"; check the borrowing plan and the repayment sources before {year}.{later_en}"),
             summary_zh=(f"{label_zh}{y0}年为{pct(a.d0[r])}；{sc_zh}，{year}年越过{LINE_ZH.get(line, line)}"
-                        + ("" if sc == "baseline" else f"（基准假设财力增速{pct(a.g[r], 1)}、利率{pct(a.i[r], 1)}）")
-                        + f"；请在{year}年前核实举债计划与偿债来源。"),
+                        + ("" if sc == "baseline" else f"（基准假设{'财力' if base == 'resources' else '地区生产总值'}增速{pct(a.g[r], 1)}、利率{pct(a.i[r], 1)}）")
+                        + f"；请在{year}年前核实举债计划与偿债来源。{later_zh}"),
             evidence=evidence,
         )

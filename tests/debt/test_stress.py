@@ -121,3 +121,34 @@ def test_shock_finding_says_what_was_shocked_and_by_how_much():
     fm = f.evidence["fan_method"]
     assert fm["draws"] == 500 and fm["seed"] == [CFG.seed, zlib.crc32(b"990100")]
     assert "growth" in fm["resampled"] and "interest" in fm["resampled"]
+
+
+def test_projection_from_an_earlier_year_says_the_debt_reported_since():
+    """The ratio needs both debt and its base; when the base stops earlier than the debt (GDP of the latest
+    years not yet published, as in the prefecture atlas) the projection starts at the last year with both.
+    The finding must say so and set the debt already reported against the projected base, instead of
+    presenting a crossing in a year whose debt is known as a pure forecast.
+
+    By hand for 990100: GDP 1000·1.05^k for 2012-2019, debt 40 % of it rising 2 points a year (54 % in 2019,
+    so the baseline crosses 60 % within the horizon), then debt 700 (2020) and 800 (2021) reported without GDP. Baseline GDP growth 5 %: projected GDP 2021 = 1000·1.05^9 = 1551.33, so the
+    reported 2021 debt is 800 / 1551.33 = 51.6 % of it."""
+    recs = {}
+    for r in range(10):
+        code = f"99{r + 1:02d}00"
+        for k, y in enumerate(range(2012, 2022)):
+            gdp = 1000 * 1.05 ** k
+            v = dict(gdp=round(gdp, 4), debt_balance=round((0.40 + 0.02 * k) * gdp if r == 0 else 0.2 * gdp, 4))
+            if r == 0 and y >= 2020:
+                v = dict(debt_balance={2020: 700.0, 2021: 800.0}[y])
+            recs[(code, y)] = v
+    out = DebtStress().run(Panel.from_frame(long_frame(recs)), CFG)
+    f = [x for x in out if x.region_code == "990100"]
+    assert len(f) == 1 and f[0].indicator == "debt_to_gdp"
+    f = f[0]
+    proj = f.evidence["projection"]
+    assert proj["start_year"] == 2019
+    rep = proj["reported_debt_after_start"]
+    assert rep["debt"] == {"2020": 700.0, "2021": 800.0}
+    assert rep["ratio_on_projected_base"]["2021"] == pytest.approx(800 / (1000 * 1.05 ** 9), rel=1e-6)
+    assert "debt is reported up to 2021" in f.summary and "51.6 %" in f.summary
+    assert "2021年" in f.summary_zh and "51.6 %" in f.summary_zh
