@@ -163,7 +163,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "worklist_truncated": ("The first {shown} of {total} items are shown; see worklist.xlsx for all.",
                            "仅列出 {total} 项中的前 {shown} 项，全部见 worklist.xlsx。"),
     "register_source": ("register {path}", "登记库 {path}"),
-    "register_none": ("no register given: all items open", "未提供登记库：所有事项均为待处理"),
+    "register_none": ("no register given: all items open", "未提供登记库：所有事项均为待核查"),
     "wl_id": ("ID", "编号"),
     "wl_region": ("Region", "地区"),
     "wl_finding": ("Finding", "线索"),

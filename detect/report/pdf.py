@@ -217,8 +217,7 @@ def _cover(doc: _Doc, data: RunData) -> None:
             (doc.t("rows"), doc.t("rows_detail", rows_in=m.get("rows_in", "?"), rows_used=m.get("rows_used", "?"),
                                   rows_excluded=m.get("rows_excluded", "?"), missing=m.get("values_missing", "?"))),
             (doc.t("inputs"), ", ".join(files) or "–"),
-            (doc.t("findings_total"), f"{m.get('n_findings', len(data.findings))} ("
-             + ", ".join(f"{severity_label(s, doc.lang)} {sev.get(s, 0)}" for s in ("high", "medium", "low", "info")) + ")"),
+            (doc.t("findings_total"), _findings_total(m.get("n_findings", len(data.findings)), sev, doc.lang)),
             (doc.t("detectors_run"), dets),
             (doc.t("tests_run"), str(sum(int(v or 0) for v in n_tests.values()))),
             (doc.t("fdr_method"), method),
@@ -232,6 +231,12 @@ def _cover(doc: _Doc, data: RunData) -> None:
         "]",
         f"#outline(title: {lit(doc.t('contents'))}, depth: 2, indent: auto)",
     )
+
+
+def _findings_total(n: Any, sev: dict, lang: str) -> str:
+    """``107 条（高 58、中 20、低 18、提示 11）`` / ``107 (high 58, medium 20, low 18, info 11)``."""
+    parts = [f"{severity_label(s, lang)} {sev.get(s, 0)}" for s in ("high", "medium", "low", "info")]
+    return f"{n} 条（{'、'.join(parts)}）" if lang == "zh" else f"{n} ({', '.join(parts)})"
 
 
 def _worst(row: pd.Series) -> str:
@@ -427,7 +432,9 @@ def _methods(doc: _Doc, data: RunData) -> None:
     lang = doc.lang
     m = data.manifest
     n_tests = m.get("n_tests") or {}
-    doc.add(f"= {txt(doc.t('methods'))}", txt(doc.t("methods_lead")))
+    # appendices: lettered ("附录A：方法"), not numbered as chapter 4 too; their sections A.1, A.2 …
+    doc.add("#counter(heading).update(0)", "#set heading(numbering: \"A.1\")",
+            _appendix_heading(doc.t("methods")), txt(doc.t("methods_lead")))
     names = sorted(set(available()) | set(n_tests))
     for name in names:
         cls = _REGISTRY.get(name)
@@ -478,6 +485,12 @@ def _methods(doc: _Doc, data: RunData) -> None:
             doc.add(f"- {txt('… (+' + str(len(notes) - MAX_NOTES) + ')')}")
 
 
+def _appendix_heading(title: str) -> str:
+    """A lettered appendix: its title carries the letter ("附录A：方法"), so the heading has no number
+    of its own; the counter is stepped by hand so its sections read A.1, A.2 … (B.1 … for the next)."""
+    return f"#counter(heading).step()\n#heading(level: 1, numbering: none)[{txt(title)}]"
+
+
 def _value_text(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
@@ -489,7 +502,7 @@ def _value_text(v: Any) -> str:
 def _data_appendix(doc: _Doc, data: RunData) -> None:
     m = data.manifest
     lang = doc.lang
-    doc.add(f"= {txt(doc.t('data_appendix'))}", f"== {txt(doc.t('inputs'))}")
+    doc.add(_appendix_heading(doc.t("data_appendix")), f"== {txt(doc.t('inputs'))}")
     cells = [_header([doc.t("file"), doc.t("format"), doc.t("bytes"), doc.t("rows"), doc.t("sha256")])]
     for i in m.get("inputs") or []:
         if not isinstance(i, dict):

@@ -40,3 +40,11 @@ def test_status_labels_are_the_registers():
     for status, zh in mig.STATUS_LABELS_ZH.items():
         assert status_label(status, "zh") == zh
         assert status_label(status, "en") == status
+
+
+def test_open_status_named_alike_everywhere():
+    """Without a register the worklist lead said items were '待处理' while every status cell said
+    '待核查': one term for the open status in both languages."""
+    for lang in ("zh", "en"):
+        assert status_label("open", lang) in t("register_none", lang)
+    assert "待处理" not in t("register_none", "zh")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -108,8 +109,12 @@ def test_page_count_and_structure(rendered, run_dir):
     assert len(region_sections) == len(expected) >= 2
     for t, name, code in zip(region_sections, expected["region_name"], expected["region_code"]):
         assert t.endswith(f"{name}（{code}）")
-    for must in ("1 摘要", "2 重点地区", "3 问题清单", "4 附录A：方法", "5 附录B：数据"):
+    for must in ("1 摘要", "2 重点地区", "3 问题清单", "附录A：方法", "附录B：数据"):
         assert must in titles
+    # appendices are lettered, not also numbered ("4 附录A：方法"); their sections are A.1, B.1 …
+    assert not any(re.match(r"\d+ 附录", t) for t in titles)
+    appendix = titles[titles.index("附录A：方法") + 1:]
+    assert appendix and all(re.match(r"[AB]\.\d+ ", t) for t in appendix if t != "附录B：数据"), appendix
     # cover + contents + summary + one page or more per region + worklist + two appendices
     assert len(reader.pages) >= 3 + len(expected) + 3
     for img in pages:  # no blank page
@@ -321,3 +326,11 @@ def test_source_date_epoch_fixes_the_date(run_dir, tmp_path, monkeypatch):
     cover = "".join(reader.pages[0].extract_text().split())
     assert f"报告日期{day}" in cover
     assert reader.metadata.creation_date.date().isoformat() == day
+
+
+def test_cover_counts_in_chinese_punctuation(page_texts):
+    """The Chinese cover writes the findings count as Chinese text does: 条（高 n、中 n…）, not
+    "(高 58, 中 20…)" with ASCII parentheses and commas."""
+    cover = "".join(page_texts[0].split())
+    assert re.search(r"线索数\d+条（高\d+、中\d+、低\d+、提示\d+）", cover), cover
+    assert "(高" not in cover
