@@ -20,7 +20,9 @@ Two inputs are handled:
 ``extraction="r-float"`` reproduces the R package benford.analysis:
 ``trunc(|x| * 10^(k - 1 - floor(log10 |x|)))`` in binary floating point with correctly rounded
 powers of ten. It bins ``0.29`` as 28; it exists only to reproduce published R outputs
-(docs/digits.md).
+(docs/digits.md). It agrees with R's formula for values below 10^11; above, R multiplies by the
+rounded 10^-n (``1e-11 * 1e11 = 0.9999999999999999``, first digit "0") where we divide by the
+exact 10^n.
 """
 
 from __future__ import annotations

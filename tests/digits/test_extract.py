@@ -53,6 +53,20 @@ def test_r_float_reproduces_r_binning():
     assert extract(np.array([0.29, 0.58])).first_two.tolist() == [29, 58]
 
 
+def test_r_float_equals_r_formula_below_1e11():
+    """R: trunc(10^(k - 1 - floor(log10 x)) * x) with a correctly rounded 10^n (Python's float('1e-5')),
+    on cent amounts over 13 decades and round numbers m * 10^z below 10^11."""
+    rng = np.random.default_rng(1)
+    x = np.r_[np.round(10 ** rng.uniform(-2, 11, 200_000), 2),
+              (np.arange(1, 1000)[:, None] * 10.0 ** np.arange(-6, 9)[None, :]).ravel()]
+    x = x[(x > 0) & (x < 1e11)]
+    d = extract(x, extraction="r-float")
+    e = np.floor(np.log10(x)).astype(int)
+    for k in (1, 2, 3):
+        pw = np.array([float(f"1e{s}") for s in range(-20, 21)])[k - 1 - e + 20]
+        np.testing.assert_array_equal(d.r_lead[k], np.trunc(x * pw))
+
+
 def test_invalid_text_is_flagged_not_guessed():
     d = extract(["12a", "1.2.3", "", "--5", "东方", "nan", "1e", "inf"])
     assert not d.valid.any()
