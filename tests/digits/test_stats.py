@@ -140,3 +140,12 @@ def test_conformity_cutoffs_are_nigrini_table_7_1():
     for cut in table.values():
         probes = [cut[0] * 0.99, (cut[0] + cut[1]) / 2, (cut[1] + cut[2]) / 2, cut[2] * 1.01]
         assert [conformity(m, cut) for m in probes] == levels
+
+
+def test_expected_mad_equals_binomial_enumeration():
+    """de Moivre's closed form against the direct sum E|X - n p| = sum_x |x - n p| P(X = x)."""
+    for test, n in (("first", 7), ("first", 113), ("second", 59), ("last", 50), ("first-two", 400)):
+        p = expected_proportions(test)
+        x = np.arange(n + 1)[:, None]
+        direct = (np.abs(x - n * p[None, :]) * stats.binom.pmf(x, n, p[None, :])).sum(0) / n
+        assert expected_mad(n, p) == pytest.approx(direct.mean(), rel=1e-10), (test, n)
