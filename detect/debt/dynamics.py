@@ -148,6 +148,8 @@ class Assumptions:
     lgfv_share: np.ndarray
     reason: np.ndarray
     n_hist: np.ndarray
+    #: True where no interest was reported in the window and ``debt_stress.default_interest_rate`` is used.
+    i_default: np.ndarray | None = None
 
 
 def assumptions(h: History, config: Config | None = None) -> Assumptions:
@@ -205,4 +207,4 @@ def assumptions(h: History, config: Config | None = None) -> Assumptions:
     d0 = np.where(has, h.d[at], np.nan)
     year0 = np.where(has, h.years[last], -1)
     return Assumptions(h.base, h.codes, year0.astype(int), d0, g_bar, i_bar, flow_bar, pb_use, sfa_use,
-                       allsd(h.g), sd_pb, land_share, transfer_share, lgfv_share, reason, n_hist)
+                       allsd(h.g), sd_pb, land_share, transfer_share, lgfv_share, reason, n_hist, ~has_i)

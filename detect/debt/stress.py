@@ -92,10 +92,13 @@ def scenario_text(sc: str, a: Assumptions, r: int, config: Config | None = None)
 
     if sc == "baseline":
         span = f"{int(a.year0[r]) - window + 1}-{int(a.year0[r])}"
+        dflt = a.i_default is not None and bool(a.i_default[r])
+        dflt_en = " assumed: no interest_paid reported" if dflt else ""
+        dflt_zh = "，未报告付息支出，按默认利率" if dflt else ""
         return (f"on the baseline (base growth {pp(a.g[r])} % and a borrowing flow of {pp(a.flow[r])} % of {base_en} "
-                f"a year, the medians of {span}; interest {pp(a.i[r])} %)",
+                f"a year, the medians of {span}; interest {pp(a.i[r])} %{dflt_en})",
                 f"基准情形下（{base_zh}增速{pp(a.g[r])} %、每年举债流量相当于{base_zh}的{pp(a.flow[r])} %，"
-                f"均为{span.replace('-', '–')}年中位数；利率{pp(a.i[r])} %）")
+                f"均为{span.replace('-', '–')}年中位数；利率{pp(a.i[r])} %{dflt_zh}）")
     if sc == "growth":
         sd = float(threshold("debt_stress.growth_shock_sd", config)) * a.sd_g[r]
         return (f"if base growth falls by {float(threshold('debt_stress.growth_shock_sd', config)):g} s.d. "
