@@ -58,7 +58,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {(a, b): n for a, b, n in ALLOWED_TRAN
 RUN_ACTOR = "detect run"
 _GENESIS = "0" * 64
 _BUSY_TIMEOUT_MS = 5000      # how long SQLite itself waits for a lock before reporting BUSY
-_MAX_ATTEMPTS = 50           # then detect retries the whole transaction, with a growing pause
+_MAX_ATTEMPTS = 50           # then detect retries the whole transaction, with a growing pause,
+_MAX_WAIT_FACTOR = 6         # for at most this many busy timeouts in all (30 s by default), then gives up
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -218,7 +219,8 @@ class Register:
         The date used to decide what is overdue (default: today's UTC date); for tests and for
         looking at the register as of a date.
     busy_timeout_ms : int
-        How long SQLite waits for another writer before reporting BUSY (then detect retries).
+        How long SQLite waits for another writer before reporting BUSY (then detect retries, for at
+        most six such timeouts in all: 30 s by default, then :class:`RegisterBusyError`).
     create : bool
         With False, a missing file raises InputError instead of being created.
 
@@ -240,6 +242,7 @@ class Register:
             raise InputError(f"folder {self.path.parent} of the register does not exist")
         self._today = parse_date(today, "today") if today is not None else None
         self._depth = 0
+        self._max_wait_s = _MAX_WAIT_FACTOR * busy_timeout_ms / 1000
         try:
             self.conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000, isolation_level=None,
                                         check_same_thread=True)
@@ -257,6 +260,9 @@ class Register:
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute("PRAGMA synchronous = FULL")
             self._retry_plain(lambda: migrate(self.conn))
+        except InputError:
+            self.conn.close()
+            raise
         except RuntimeError as exc:
             self.conn.close()
             raise InputError(f"register {self.path}: {exc}; upgrade detect to use it") from None
@@ -282,14 +288,26 @@ class Register:
         return self._today or datetime.now(timezone.utc).date().isoformat()
 
     def _retry_plain(self, fn: Callable[[], Any]) -> Any:
+        start = time.monotonic()
         for attempt in range(_MAX_ATTEMPTS):
             try:
                 return fn()
             except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or attempt == _MAX_ATTEMPTS - 1:
+                if not _is_busy(exc):
                     raise
-                time.sleep(self._pause(attempt))
-        raise AssertionError("unreachable")
+                self._wait_or_give_up(attempt, start)
+        raise self._busy_error(start)
+
+    def _wait_or_give_up(self, attempt: int, start: float) -> None:
+        """Pause before retrying a locked write, or raise RegisterBusyError when waited long enough."""
+        if attempt == _MAX_ATTEMPTS - 1 or time.monotonic() - start >= self._max_wait_s:
+            raise self._busy_error(start)
+        time.sleep(self._pause(attempt))
+
+    def _busy_error(self, start: float) -> RegisterBusyError:
+        return RegisterBusyError(f"the register {self.path} is locked by another writer (another detect command, or "
+                                 f"an open sqlite3 session) and stayed locked for {time.monotonic() - start:.0f} s; "
+                                 "try again later")
 
     @staticmethod
     def _pause(attempt: int) -> float:
@@ -323,7 +341,8 @@ class Register:
         self._depth = 0
         self._retry_plain(lambda: self.conn.execute("COMMIT"))
 
-    def _begin(self) -> None:
+    def _begin(self, start: float | None = None) -> None:
+        start = time.monotonic() if start is None else start
         for attempt in range(_MAX_ATTEMPTS):
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -331,15 +350,16 @@ class Register:
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise
-                time.sleep(self._pause(attempt))
-        raise RegisterBusyError(f"the register {self.path} stayed locked by other writers; try again")
+                self._wait_or_give_up(attempt, start)
+        raise self._busy_error(start)
 
     def _write(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` in its own write transaction, retried as a whole on SQLITE_BUSY."""
         if self._depth:
             return fn()
+        start = time.monotonic()
         for attempt in range(_MAX_ATTEMPTS):
-            self._begin()
+            self._begin(start)
             self._depth = 1
             try:
                 out = fn()
@@ -350,7 +370,7 @@ class Register:
                     self.conn.execute("ROLLBACK")
                 if not _is_busy(exc):
                     raise
-                time.sleep(self._pause(attempt))
+                self._wait_or_give_up(attempt, start)
             except sqlite3.IntegrityError as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
@@ -361,7 +381,7 @@ class Register:
                 raise
             finally:
                 self._depth = 0
-        raise RegisterBusyError(f"the register {self.path} stayed locked by other writers; try again")
+        raise self._busy_error(start)
 
     # -- reading --
     def resolve_id(self, ident: str) -> str:

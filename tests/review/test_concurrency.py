@@ -162,3 +162,30 @@ def test_kill_while_recording_a_run(shared, make_run):
         rec = reg.record_run(big)  # the same run recorded again afterwards: all of it lands
         assert rec.n_new == 1000 and rec.n_gone == 0
         assert reg.conn.execute("SELECT count(*) FROM findings").fetchone()[0] == n_before + 1000
+
+
+def test_a_lock_held_elsewhere_gives_a_clear_error_soon(one):
+    """A writer that never lets go (an open sqlite3 session, a hung process): the next write gives up with
+    one clear message after a bounded wait. It waited busy_timeout x 50 retries (over 4 minutes by default)."""
+    import sqlite3
+    import time
+
+    from detect.review import RegisterBusyError
+
+    reg, fid = one
+    holder = sqlite3.connect(reg.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with Register(reg.path, busy_timeout_ms=100) as other:
+            t0 = time.monotonic()
+            with pytest.raises(RegisterBusyError, match="locked by another writer"):
+                other.add_note(fid, "waits for the lock", by="Li")
+            with pytest.raises(RegisterBusyError, match="locked by another writer"):
+                with other.transaction():
+                    pass
+            assert time.monotonic() - t0 < 4
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    reg.add_note(fid, "the lock is free again", by="Li")
+    assert reg.verify() == []
