@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from detect.config import SEVERITIES
 
@@ -48,19 +50,57 @@ def _progress(quiet: bool):
     return wrap
 
 
+def check_out_dir(out: str | Path) -> Path:
+    """The run directory ``out`` if it is, or can be created as, a writable directory; else a
+    UsageError naming it. Checked before the run, so a bad ``--out`` costs nothing (it was an
+    internal error after the whole run); nothing is created here."""
+    from detect.exceptions import UsageError
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    probe = out
+    while not probe.exists():   # the nearest existing ancestor must be a writable directory
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise UsageError(f"--out {out}: {probe} is a file, not a directory")
+    if probe.exists() and not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: {probe} is not writable")
+    return out
+
+
+def check_options(config) -> None:
+    """``[options.<detector>]`` must name a registered detector (a typo was silently ignored)."""
+    from detect.exceptions import ConfigError
+    from detect.registry import available
+
+    known = set(available())
+    for det in sorted(config.options):
+        if det not in known:
+            raise ConfigError(f"unknown detector {det!r} in [options.{det}]; known: {', '.join(sorted(known))}")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from detect.config import SEVERITIES as order, load_config
+    from detect.exceptions import InputError
     from detect.pipeline import resolve_lang, run, write_run
 
     dets = [d.strip() for d in args.detectors.split(",") if d.strip()] if args.detectors else None
     config = load_config(args.config, lang=args.lang, fail_on=args.fail_on, detectors=dets)
+    check_options(config)
+    check_out_dir(args.out)
     loader = None
     if getattr(args, "engine", "memory") == "dask" or getattr(args, "scheduler", None):
         from detect.scale.dask_engine import run_loader
         loader = run_loader(args.engine, args.scheduler, config)
     result = run(args.paths, config, progress=_progress(args.quiet), loader=loader)
     lang = resolve_lang(config.lang, result.panel)
-    out = write_run(result, args.out, lang=lang)
+    try:
+        out = write_run(result, args.out, lang=lang)
+    except OSError as exc:   # disk full, permissions changed during the run: the user's environment, not a bug
+        raise InputError(f"cannot write the run directory {args.out}: {exc.strerror or exc}") from None
     m = result.manifest
     if not args.quiet:
         c = m["severity_counts"]

@@ -8,6 +8,7 @@ any of them under ``[thresholds.<area>]``.
 from __future__ import annotations
 
 import copy
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
@@ -68,8 +69,11 @@ def _merge_thresholds(overrides: Mapping[str, Any]) -> Mapping[str, Mapping[str,
                     f"unknown threshold {area}.{name}; known: {', '.join(sorted(values[area]))}"
                 )
             old = values[area][name]
-            if isinstance(old, (int, float)) and not isinstance(value, (int, float)):
+            number = isinstance(old, (int, float)) and not isinstance(old, bool)
+            if number and (not isinstance(value, (int, float)) or isinstance(value, bool)):
                 raise ConfigError(f"threshold {area}.{name} must be a number, got {value!r}")
+            if number and not math.isfinite(value):   # TOML has nan and inf; no threshold means either
+                raise ConfigError(f"threshold {area}.{name} must be a finite number, got {value!r}")
             values[area][name] = value
     return _freeze(values)
 
@@ -179,7 +183,16 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         raise ConfigError(
             f"unknown key(s) in config: {', '.join(sorted(unknown))}; known: {', '.join(sorted(_TOP_KEYS))}"
         )
+    for key in ("thresholds", "options"):   # a wrong type here crashed later with AttributeError
+        if not isinstance(data.get(key, {}), Mapping):
+            raise ConfigError(f"{key} must be a table ([{key}.<name>] sections); got {data[key]!r}")
+    for det, opts in data.get("options", {}).items():
+        if not isinstance(opts, Mapping):
+            raise ConfigError(f"[options.{det}] must be a table of key = value; got {opts!r}")
     data.update({k: v for k, v in overrides.items() if v is not None})
+    dets = data.get("detectors", [])
+    if isinstance(dets, str) or not isinstance(dets, (list, tuple)) or not all(isinstance(d, str) for d in dets):
+        raise ConfigError(f'detectors must be a list of detector names, e.g. detectors = ["growth"]; got {dets!r}')
     data["thresholds"] = _merge_thresholds(data.get("thresholds", {}))
     data["options"] = _freeze(data.get("options", {}))
     if "detectors" in data:

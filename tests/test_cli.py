@@ -181,3 +181,43 @@ def test_progress_bar_on_a_terminal_and_quiet(tmp_path):
     assert "rows in" in tty_err
     quiet = subprocess.run(cmd + ["--quiet"], capture_output=True, text=True)
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+# --- hostile command lines found by the CLI audit -----------------------------------------------------
+
+def _small_csv(tmp_path):
+    p = tmp_path / "small.csv"
+    p.write_text("region_code,region_name,indicator,period,value\n110000,北京,gdp,2015,100\n"
+                 "110000,北京,gdp,2016,110\n120000,天津,gdp,2015,90\n120000,天津,gdp,2016,95\n", encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("toml, message", [
+    ("thresholds = 5\n", "thresholds must be a table"),                  # was AttributeError, exit 3
+    ("options = 5\n", "options must be a table"),                        # was AttributeError, exit 3
+    ("[options]\ngrowth = 5\n", "[options.growth] must be a table"),
+    ('detectors = "growth"\n', "detectors must be a list"),              # was "unknown detector 'g'"
+    ("detectors = [1]\n", "detectors must be a list"),
+    ('[options.grwoth]\npeers = "none"\n', "unknown detector 'grwoth' in [options.grwoth]"),  # was ignored
+    ("[thresholds.scoring]\nreport_p = nan\n", "must be a finite number"),
+    ("[thresholds.scoring]\nreport_p = true\n", "must be a number"),
+])
+def test_malformed_config_exit_2_one_line(tmp_path, capsys, toml, message):
+    cfg = tmp_path / "detect.toml"
+    cfg.write_text(toml, encoding="utf-8")
+    out = tmp_path / "o"
+    assert main(["run", str(_small_csv(tmp_path)), "--config", str(cfg), "--out", str(out), "--no-register"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1, err
+    assert not out.exists()                                               # refused before any work
+
+
+@pytest.mark.parametrize("make_out", ["file", "under_a_file"])
+def test_output_dir_that_cannot_be_a_directory_exit_2(tmp_path, capsys, make_out):
+    # was FileExistsError / NotADirectoryError reported as an internal error (exit 3) after the whole run
+    f = tmp_path / "afile"
+    f.write_text("x")
+    out = f if make_out == "file" else f / "sub"
+    assert main(["run", str(_small_csv(tmp_path)), "--out", str(out), "--no-register", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "afile" in err and "internal error" not in err and err.count("\n") == 1, err
