@@ -230,6 +230,12 @@ def second_order(values, test: DigitTest = "first-two", min_value: float | None 
         note.append("differences in floating point (values too precise to scale to integers).")
     res = benford(diffs, test=test, config=config)
     res.label = "second order (differences of sorted values)"
+    res.notes = [n for n in res.notes if n not in res._short_value_notes()]   # min_value=10 is not the remedy here
+    if not note and test != "first" and (n_grid := int((diffs < 10).sum())):
+        step = 10.0 ** -dec
+        note.append(f"{n_grid} differences are 1-9 steps of the reporting grid ({step:g}): their digits after "
+                    "the first are zeros (first-two digits 10, 20, ..., 90), the spikes Nigrini & Miller (2009) "
+                    "expect of data reported to that precision.")
     left_out = _selection_notes(d, keep, sign, min_value)
     res.notes.extend(left_out)
     res.notes.extend(note + [f"{n_kept - 1 - len(diffs)} zero differences (repeated values) left out."

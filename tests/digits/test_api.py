@@ -241,6 +241,9 @@ def test_second_order_uses_exact_differences():
     x = pd.Series([f"{v:.2f}" for v in np.arange(1000, 1000 + 0.01 * 3000, 0.01)])
     r = second_order(x, "first-two")
     assert r.table.set_index("digit")["count"][10] == r.n     # every difference is 0.01 -> 10
+    # the grid, not min_value, explains the small differences
+    assert any(n.startswith(f"{r.n} differences are 1-9 steps of the reporting grid (0.01)") for n in r.notes)
+    assert not any("are below 10" in n for n in r.notes)
 
 
 def test_second_order_selects_signs_like_benford():
