@@ -143,7 +143,7 @@ def before_debt_reason(first_year: int) -> str:
             "stock on, 国发〔2014〕43号)")
 
 
-def _compute(frame: DebtFrame, spec: RatioSpec, first_year: int) -> pd.DataFrame:
+def _compute(frame: DebtFrame, spec: RatioSpec, first_year: int, unit_slip: float = np.inf) -> pd.DataFrame:
     num, miss_n, parts_n = _parts(frame, spec.numerator)
     den, miss_d, parts_d = _parts(frame, spec.denominator)
     reason, needs = _reason_text(miss_n + miss_d, parts_n + parts_d, frame.present)
@@ -165,6 +165,12 @@ def _compute(frame: DebtFrame, spec: RatioSpec, first_year: int) -> pd.DataFrame
         reason = reason.where(~pre, before_debt_reason(first_year))
         needs = needs.where(~pre, "")
     value = (num / den.where(den > 0)).where(ok_inputs & ~bad_num)
+    # 1 亿元 = 10,000 万元: a ratio this large is a unit slip between numerator and denominator, not a level
+    slip = value >= unit_slip
+    if slip.any():
+        reason = reason.where(~slip, f"not computable: ratio of {unit_slip:g} or more — numerator and denominator are "
+                                     "probably in different units (万元 vs 亿元; 1 亿元 = 10,000 万元); check the unit column")
+        value = value.where(~slip)
     res_parts = pd.Series("", index=reason.index, dtype=object)
     if "resources" in (*spec.numerator, *spec.denominator):
         res_val, with_sc = resources(frame)
@@ -328,8 +334,9 @@ def compute_ratios(panel: Panel | DebtFrame, config: Config | None = None) -> De
     names = frame.names()
     parts = []
     first_year = int(threshold("debt.first_debt_year", config))
+    unit_slip = float(threshold("debt.unit_slip_ratio", config))
     for spec in RATIOS.values():
-        t = _compute(frame, spec, first_year)
+        t = _compute(frame, spec, first_year, unit_slip)
         line = float(threshold(spec.line, config)) if spec.line else float("nan")
         t["line"] = line
         if spec.direction == "above":

@@ -254,3 +254,24 @@ def test_transfer_income_total_is_not_taken_as_transfers_received():
     assert canonical_indicator("转移性收入") != ("transfer_revenue", True)
     for name in ("上级补助收入", "transfer_revenue", "revenue_central_transfer"):
         assert canonical_indicator(name) == ("transfer_revenue", True), name
+
+
+def test_ratio_of_mixed_units_is_not_graded():
+    """1 亿元 = 10,000 万元. A debt balance written in 万元 without a unit, next to revenue in 亿元, gives a
+    ratio 10,000 times too large (here 1,500,000 / 200 = 7,500 = 750,000 %): not computable with the reason
+    (units), never a red grade. Real ratios stay far below 500: the most indebted counties' full-caliber
+    债务率 is of the order of 1,000-2,000 % (10-20), the atlas's largest debt / revenue 87.6."""
+    base = dict(fiscal_revenue=100.0, transfer_revenue=60.0, fund_revenue=40.0, gdp=500.0)
+    recs = {("990100", 2020): {**base, "debt_balance": 1_500_000.0},   # 150 亿元 written in 万元
+            ("990200", 2020): {**base, "debt_balance": 20_000.0}}      # 10,000 %: beyond any published ratio, yet possible
+    panel = Panel.from_frame(long_frame(recs))
+    res = compute_ratios(panel, CFG)
+    for ratio in ("debt_ratio", "debt_to_gdp", "debt_to_revenue"):
+        row = _val(res, "990100", ratio)
+        assert not row["computable"] and math.isnan(row["value"]) and row["grade"] == "", ratio
+        assert "万元" in row["reason"] and "亿元" in row["reason"], ratio
+    assert _val(res, "990200", "debt_ratio")["value"] == pytest.approx(100.0)
+    out = DebtRatiosDetector().run(panel, CFG)
+    assert not [f for f in out if f.region_code == "990100"]
+    assert [f.kind for f in out if f.region_code == "990200" and f.indicator == "debt_ratio"] == ["grade_red"]
+    assert any("万元" in n for n in out.notes)
