@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from detect.config import Config, load_config, threshold
-from detect.digits.counts import Sign, codes_from_digits, count_digits
+from detect.digits.counts import SIGNS, Sign, codes_from_digits, count_digits
 from detect.digits.extract import Extraction, _scale, extract
 from detect.digits.result import BenfordResult, SimpleResult
 from detect.digits.stats import BENFORD_TESTS, DF_EXPECTED_MEAN, DF_EXPECTED_SD, DigitTest, check_test
@@ -126,8 +126,8 @@ def _selection_notes(d, keep: np.ndarray, sign: str, min_value) -> list[str]:
 
 
 def _positive_magnitudes(values, min_value, sign, extraction="exact", trailing=False):
-    if sign not in ("positive", "negative", "absolute"):
-        raise ValueError(f"sign must be one of positive, negative, absolute; got {sign!r}")
+    if sign not in SIGNS:
+        raise ValueError(f"sign must be one of {', '.join(SIGNS)}; got {sign!r}")
     d = extract(values, extraction=extraction, trailing=trailing)
     keep = d.valid & (d.sign != 0)
     if sign == "positive":
@@ -211,6 +211,20 @@ def second_order(values, test: DigitTest = "first-two", min_value: float | None 
     negative and a positive amount are never differenced. Differences are computed exactly: values
     are scaled to integers at their largest reported precision first, so ``1153.35 - 1153.34`` is
     0.01, not 0.0099999999999909.
+
+    Parameters
+    ----------
+    values : array-like of str or float
+    test : {"first", "second", "first-two", "first-three"}
+    min_value : float, optional
+        Leave out values below it in absolute value before sorting.
+    sign : {"positive", "negative", "absolute"}
+    config : Config, optional
+
+    Returns
+    -------
+    BenfordResult
+        Of the non-zero differences; R benford.analysis' ``n.second.order`` is its ``n``.
     """
     if test not in BENFORD_TESTS:
         raise ValueError(f"second-order test reads leading digits; test must be one of {', '.join(BENFORD_TESTS)}")
