@@ -235,6 +235,13 @@ def test_bad_test_name_lists_allowed():
         benford([1, 2, 3], "third")
 
 
+def test_unknown_sign_is_an_error_in_every_companion_test():
+    """R's sign = "both" is our "absolute": the name is refused, with the allowed ones, not read as one."""
+    for fn in (summation, duplicates, second_order, mantissa_arc, distortion_factor):
+        with pytest.raises(ValueError, match="positive, negative, absolute"):
+            fn(["12.5", "130", "7"], sign="both")
+
+
 def test_second_order_uses_exact_differences():
     # prices on a cent grid: every difference is a multiple of 0.01; exact differences give
     # leading digits of integers of cents, never 99 from 0.0099999
