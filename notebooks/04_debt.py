@@ -83,7 +83,10 @@ ratios
 
 # %% [markdown]
 # A ratio that cannot be computed is never zero: it is *not computable*, with the reason and the
-# inputs that would make it computable. The sample has no overdue debt, and debt only from 2014:
+# inputs that would make it computable. The sample has no overdue debt, and debt only from 2014: for the
+# years before, the debt ratios *do not apply* (statutory local-government debt starts with the end-2014
+# stock) — the reason says so and asks for nothing. The `resources_parts` column of `ratios.table` says
+# which parts formed 综合财力 (state-capital revenue is added where given):
 
 # %%
 ratios.not_computable().head(8)

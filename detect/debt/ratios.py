@@ -205,7 +205,8 @@ class DebtRatios:
     """
 
     table: pd.DataFrame
-    resources_basis: str = "fiscal_revenue + transfer_revenue + fund_revenue (+ state_capital_revenue where given)"
+    resources_basis: str = ("fiscal_revenue + transfer_revenue + fund_revenue (+ state_capital_revenue where given; "
+                            "transfers gross of 上解上级支出, which the official 综合财力 nets out)")
     notes: list[str] = field(default_factory=list)
     parts: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
