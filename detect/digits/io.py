@@ -66,7 +66,15 @@ def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.Dat
             raise InputError(f"{path.name}: cannot read as CSV: {exc}") from None
     else:
         raise InputError(f"{path.name}: not UTF-8 or GB18030 text")
-    _check_columns(path, [str(c) for c in head.columns], cols)
+    have = [str(c) for c in head.columns]
+    if sep == "," and len(have) == 1 and any(c not in have for c in cols):
+        # one column under commas: a tab-, semicolon- or pipe-separated .csv (``detect run`` sniffs them too)
+        alt = max(("\t", ";", "|"), key=have[0].count)
+        if have[0].count(alt):
+            sep = alt
+            head = pd.read_csv(path, sep=sep, nrows=0, encoding=enc)
+            have = [str(c) for c in head.columns]
+    _check_columns(path, have, cols)
     try:
         reader = pd.read_csv(path, sep=sep, usecols=cols, dtype=str, keep_default_na=False,
                              chunksize=chunk_rows, encoding=enc)

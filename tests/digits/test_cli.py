@@ -112,3 +112,14 @@ def test_excel_sheets(tmp_path, capsys):
                  "--engine", "stream"]) == 0
     cap = capsys.readouterr()
     assert json.loads(cap.out)["n"] == 650 and "'封面' skipped" in cap.err
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_semicolon_tab_pipe_csv_read_like_detect_run(amounts_csv, tmp_path, capsys, sep):
+    # a .csv with another separator was "no column 'Amount'" (detect run sniffs the separator)
+    p = tmp_path / "sep.csv"
+    pd.read_csv(amounts_csv, dtype=str).to_csv(p, sep=sep, index=False)
+    assert main(["benford", str(p), "--column", "Amount", "--test", "first", "--format", "json"]) == 0
+    sniffed = json.loads(capsys.readouterr().out)
+    assert main(["benford", str(amounts_csv), "--column", "Amount", "--test", "first", "--format", "json"]) == 0
+    assert sniffed == json.loads(capsys.readouterr().out) and sniffed["n"] == 6000
