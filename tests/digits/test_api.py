@@ -206,6 +206,24 @@ def test_last_digit_preference_detects_zero_and_five():
     assert set(r.suspects["digit"]) == {0}
 
 
+def test_last_two_digits_cents():
+    """Last-two digits (Nigrini 2012, ch. 8): uniform 00-99 (1/100 each, at least 500 values for an
+    expected 5); cents heaped on .00 and .50 show as those two groups. Values with fewer than 4
+    significant digits (12.5 -> 50 has the second digit in it) are left out."""
+    rng = np.random.default_rng(12)
+    amounts = rng.integers(100, 10000, 3000) + rng.integers(0, 100, 3000) / 100
+    clean = pd.Series([f"{v:.2f}" for v in amounts])
+    r = benford(clean, "last-two")
+    assert r.applicable and r.n == 3000 and r.conformity is None
+    assert r.expected.tolist() == [0.01] * 100 and r.chi2_df == 99 and r.p_value > 1e-3
+    heaped = pd.Series([f"{np.floor(v) + rng.choice([0.0, 0.5]):.2f}" if i % 4 == 0 else f"{v:.2f}"
+                        for i, v in enumerate(amounts)])
+    h = benford(heaped, "last-two")
+    assert h.p_value < 1e-10 and set(h.suspects["digit"]) == {0, 50}
+    short = benford(pd.Series(["12.5"] * 10 + list(clean)), "last-two")
+    assert short.n == 3000 and short.counts.n_short == 10
+
+
 def test_last_digit_uses_reported_precision():
     # 12.30 reported with two decimals ends in 0; as a float it would end in 3
     r = benford(pd.Series(["112.30"] * 60 + ["113.41"] * 40), "last")
