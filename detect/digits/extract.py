@@ -273,7 +273,7 @@ def _text_chunk(b: np.ndarray) -> dict[str, np.ndarray]:
         sig = sig * 10 + d[r, np.minimum(lz + j, w + 2)]
     with np.errstate(over="ignore", under="ignore"):
         mag = _scale(sig.astype(np.float64), (e - (nsig_max - 1)).astype(np.int64))
-    valid &= np.isfinite(mag)
+    valid &= np.isfinite(mag) & ((mag > 0) | ~nonzero)   # beyond a double's range either way: 1e400, 1e-400
     nonzero &= valid
     mag = np.where(valid, np.where(nonzero, mag, 0.0), np.nan)
     sign = np.where(valid, sign, 0).astype(np.int8)

@@ -70,6 +70,10 @@ def test_r_float_equals_r_formula_below_1e11():
 def test_invalid_text_is_flagged_not_guessed():
     d = extract(["12a", "1.2.3", "", "--5", "东方", "nan", "1e", "inf"])
     assert not d.valid.any()
+    # outside a double's range on either side: not a magnitude the companion tests can use
+    # (1e-400 read as a non-zero value of magnitude 0 gave the mantissa arc log10(0) = -inf)
+    d = extract(["1e400", "1e-400", "1e-300", "0e-400"])
+    assert d.valid.tolist() == [False, False, True, True] and d.sign.tolist() == [0, 0, 1, 0]
 
 
 def test_zero_has_no_digits():
