@@ -123,6 +123,16 @@ def _is_busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg)
 
 
+def _is_readonly(exc: BaseException) -> bool:
+    """An SQLite error that means the file (or its folder, or the disk) cannot be written."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    msg = str(exc).lower()
+    return (name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or "readonly" in msg
+            or "read-only" in msg or "unable to open database file" in msg)
+
+
 def _num(v: Any) -> float | None:
     try:
         f = float(v)
@@ -243,6 +253,8 @@ class Register:
         self._today = parse_date(today, "today") if today is not None else None
         self._depth = 0
         self._max_wait_s = _MAX_WAIT_FACTOR * busy_timeout_ms / 1000
+        #: True when the file could only be opened for reading (no write permission, read-only disk).
+        self.readonly = False
         try:
             self.conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000, isolation_level=None,
                                         check_same_thread=True)
@@ -271,7 +283,60 @@ class Register:
             raise InputError(f"{self.path} is not a detect register: {exc}") from None
         except sqlite3.DatabaseError as exc:
             self.conn.close()
+            if self.path.exists() and self.path.stat().st_size and _is_readonly(exc):
+                self._open_readonly(busy_timeout_ms)
+                return
             raise InputError(f"{self.path} is not a usable detect register: {exc}") from None
+
+    def _open_readonly(self, busy_timeout_ms: int) -> None:
+        """Open a register that cannot be written (file, folder or disk read-only) for reading only.
+
+        ``mode=ro`` first (it needs the ``-shm`` file beside a WAL database, or a folder where it can
+        create it); on a read-only folder without one, ``immutable=1`` — only when no ``-wal`` file
+        holds changes not yet in the main file, which would then be invisible.
+        """
+        uri = self.path.resolve().as_uri()
+        wal = self.path.with_name(self.path.name + "-wal")
+        last: Exception | None = None
+        for query in ("mode=ro", "immutable=1"):
+            if query == "immutable=1" and wal.exists() and wal.stat().st_size:
+                raise InputError(f"the register {self.path} is read-only and its journal {wal.name} holds changes "
+                                 "not yet written into it; open it once with write access") from None
+            try:
+                conn = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=busy_timeout_ms / 1000,
+                                       isolation_level=None, check_same_thread=True)
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            try:
+                conn.row_factory = sqlite3.Row
+                v = current_version(conn)
+                n_tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                last = exc
+                if _is_readonly(exc):
+                    continue
+                raise InputError(f"{self.path} is not a usable detect register: {exc}") from None
+            if v != SCHEMA_VERSION:
+                conn.close()
+                if v > SCHEMA_VERSION:
+                    raise InputError(f"register {self.path}: schema version {v} is newer than this detect "
+                                     f"({SCHEMA_VERSION}); upgrade detect to use it")
+                if v == 0 and n_tables:
+                    raise InputError(f"{self.path} is not a detect register: it is an SQLite database of another "
+                                     "application (it has tables but no detect schema version); give another file")
+                raise InputError(f"the register {self.path} (schema version {v}) needs upgrading to version "
+                                 f"{SCHEMA_VERSION} but is read-only; open it once with write access")
+            self.conn = conn
+            self.readonly = True
+            return
+        raise InputError(f"cannot read the register {self.path}: {last}") from None
+
+    def _readonly_error(self) -> InputError:
+        return InputError(f"the register {self.path} is read-only (no write permission on the file or its folder, "
+                          "or a read-only disk): it can be listed, shown, exported and verified, not changed; ask "
+                          "for write access or work on a copy")
 
     # -- context and transactions --
     def close(self) -> None:
@@ -333,10 +398,12 @@ class Register:
         self._depth = 1
         try:
             yield self
-        except BaseException:
+        except BaseException as exc:
             self._depth = 0
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            if _is_readonly(exc):
+                raise self._readonly_error() from None
             raise
         self._depth = 0
         self._retry_plain(lambda: self.conn.execute("COMMIT"))
@@ -348,6 +415,8 @@ class Register:
                 self.conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
+                if _is_readonly(exc):
+                    raise self._readonly_error() from None
                 if not _is_busy(exc):
                     raise
                 self._wait_or_give_up(attempt, start)
@@ -368,6 +437,8 @@ class Register:
             except sqlite3.OperationalError as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
+                if _is_readonly(exc):
+                    raise self._readonly_error() from None
                 if not _is_busy(exc):
                     raise
                 self._wait_or_give_up(attempt, start)

@@ -258,3 +258,64 @@ def test_note_is_only_a_note_for_other_statuses(db):
     f = Register(db).get(FA)
     assert f["dismiss_reason"] in (None, "") and f["evidence_note"] in (None, "")
     assert _last_status_change(db, FA)["note"] == "VAT confirms"
+
+
+@pytest.fixture
+def unwritable(tmp_path):
+    """``unwritable(path)`` makes a file (or folder) read-only for this process, also as root (chattr +i),
+    and undoes it after the test; skips where neither works."""
+    import os
+    import shutil
+    import subprocess
+
+    done = []
+
+    def make(path):
+        if os.geteuid() != 0:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        elif not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(path)],
+                                                          capture_output=True).returncode:
+            pytest.skip("cannot make a file read-only for root here (no chattr +i)")
+        done.append(path)
+
+    yield make
+    for path in reversed(done):
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(path)], check=False)
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def _read_only_copy(db, tmp_path, folder_too):
+    import shutil
+
+    Register(db).close()              # checkpoint: no -wal / -shm left beside the file
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    shutil.copyfile(db, ro / "r.sqlite")
+    return ro, str(ro / "r.sqlite")
+
+
+@pytest.mark.parametrize("folder_too", [False, True], ids=["file", "file-and-folder"])
+def test_read_only_register_can_be_read_not_changed(db, tmp_path, capsys, unwritable, folder_too):
+    """A register on a read-only file (or folder, or disk) is listed, shown, exported and verified; a change
+    is refused with one message, exit 2. (Reading failed with 'not a usable detect register: unable to open
+    database file' when the folder was read-only; a change was an 'internal error', exit 3.)"""
+    ro, path = _read_only_copy(db, tmp_path, folder_too)
+    unwritable(ro / "r.sqlite")
+    if folder_too:
+        unwritable(ro)
+    capsys.readouterr()
+    assert main(["review", "list", "--db", path, "--format", "json"]) == 0
+    assert {r["finding_id"] for r in json.loads(capsys.readouterr().out)} == {FA, FB}
+    assert main(["review", "show", FA, "--db", path]) == 0
+    assert main(["review", "verify", "--db", path]) == 0
+    assert main(["review", "export", "--xlsx", str(tmp_path / "w.xlsx"), "--db", path]) == 0
+    wb = load_workbook(tmp_path / "w.xlsx")
+    wb["worklist"]["C2"] = "Li"                       # owner of the first row: an edit to apply
+    wb.save(tmp_path / "w.xlsx")
+    capsys.readouterr()
+    for argv in (["note", FA, "x", "--by", "Li"], ["assign", FA, "--to", "Li", "--due", "2026-09-30", "--by", "W"],
+                 ["import", str(tmp_path / "w.xlsx"), "--by", "W"]):
+        assert main(["review", *argv, "--db", path]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "read-only" in err and "internal error" not in err, err
