@@ -197,7 +197,9 @@ def time_series(series: Mapping[Any, Any] | None, *, lang: str, title: str = "",
             ax.axvline(bx - 0.5, color=_FLAG, ls=(0, (4, 3)), lw=1.1,
                        label=t("ch_break", lang) if i == 0 else None, zorder=1)
         _year_axis(ax, list(xs) + [e[0] for e in exp])
-        if unit:
+        if unit and title:  # in the title, read horizontally (a rotated 亿元 reads sideways)
+            title = f"{title}（{unit}）" if lang == "zh" else f"{title} ({unit})"
+        elif unit:
             ax.set_ylabel(unit)
         if title:
             ax.set_title(plain(title), loc="left")

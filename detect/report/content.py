@@ -108,6 +108,8 @@ def what_to_check(row: Mapping[str, Any], lang: str) -> str:
                     continue  # the catch-all of detect.explain: the finding's own instruction says more
                 return v[0].upper() + v[1:] if lang == "en" else v
     text = summary_text(row, lang)
+    if generic and generic in text.lower():
+        text = ""  # the sentence ends with the same catch-all ("…；针对2025年，将该数据与原始记录…核对")
     if lang == "zh":
         parts = re.split(r"[；;]", text)
         tail = parts[-1].strip() if len(parts) > 1 else ""
@@ -123,6 +125,9 @@ def what_to_check(row: Mapping[str, Any], lang: str) -> str:
                 tail = tail[m.start():]
             return tail[0].upper() + tail[1:]
     fam = str(row.get("family") or "series")
+    ind = str(row.get("indicator") or "")
+    if "debt" in ind or "limit" in ind or ind in DERIVED_LABELS and "debt" in DERIVED_LABELS[ind][0]:
+        fam = "debt"  # a debt figure screened by a series test: the finance bureau's records, not the ledgers
     key = f"check_{fam}" if fam in ("digits", "series", "panel", "debt") else "check_series"
     return t(key, lang)
 
@@ -397,10 +402,19 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
             n_kids = _first(sub, "n_children")
             cap_key, cap_kw = "ch_children_caption", {"n": int(n_kids) if _finite(n_kids) else "?"}
         lab = indicator_label(shown, lang)
+        expected = expected if isinstance(expected, Mapping) else None
+        flagged, breaks = _ranges(sub), _breaks(sub)
         svg = charts.time_series(series, lang=lang, title=t(title_key, lang, indicator=lab),
-                                 flagged=_ranges(sub), breaks=_breaks(sub),
-                                 expected=expected if isinstance(expected, Mapping) else None,
+                                 flagged=flagged, breaks=breaks, expected=expected,
                                  expected_label=exp_label, unit=unit_label(units.get(str(shown), ""), lang))
+        if cap_key == "ch_series_caption":  # the caption explains what is drawn, nothing more
+            pts = [x for x, _ in charts.as_points(series)]
+            parts = [k for k, on in (("ch_cap_flagged", any(charts._in_ranges(x, flagged) for x in pts)),
+                                     ("ch_cap_breaks", bool(breaks)),
+                                     ("ch_cap_expected", bool(charts.as_points(expected)))) if on]
+            cap_kw = {"parts": ("；" if lang == "zh" else "; ").join(t(k, lang) for k in parts)}
+            if not parts:
+                cap_key, cap_kw = "ch_series_caption_plain", {}
         if svg:
             out.append(Chart("series", svg, t(cap_key, lang, indicator=lab, region=region_name, **cap_kw),
                              list(sub["finding_id"])))

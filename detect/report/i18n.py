@@ -104,9 +104,11 @@ LABELS: dict[str, tuple[str, str]] = {
                   "无图表：该地区线索未附带序列、数字分布或债务数据。"),
     # charts
     "ch_series": ("{indicator}: reported series", "{indicator}：报告值"),
-    "ch_series_caption": ("{indicator} of {region}. Red points: flagged periods; dashed lines: breaks; "
-                          "grey dashes: expected values where the test gives them.",
-                          "{region}的{indicator}。红点为被标记的时期；虚线为断点；灰色虚线为检验给出的预期值。"),
+    "ch_series_caption": ("{indicator} of {region}. {parts}.", "{region}的{indicator}。{parts}。"),
+    "ch_series_caption_plain": ("{indicator} of {region}.", "{region}的{indicator}。"),
+    "ch_cap_flagged": ("Red points: flagged periods", "红点为被标记的时期"),
+    "ch_cap_breaks": ("dashed line: break", "虚线为断点"),
+    "ch_cap_expected": ("grey dashes: expected values of the test", "灰色虚线为检验给出的预期值"),
     "ch_reported": ("reported", "报告值"),
     "ch_expected": ("expected", "预期值"),
     "ch_limit": ("approved limit", "核定限额"),

@@ -59,6 +59,12 @@ def test_generic_check_gives_way_to_the_findings_own_instruction():
     # no instruction of its own: the family's instruction (debt: the finance bureau), not the statistics bureau
     row2 = {**row, "summary": "Debt ratio 194 %.", "summary_zh": "全口径债务率194%。"}
     assert content.what_to_check(row2, "zh") == content.t("check_debt", "zh")
+    # the sentence itself ends with the catch-all (growth_peers on a debt limit): the debt instruction
+    row4 = {**row, "indicator": "debt_limit", "family": "series",
+            "summary": f"debt limit fell 87.9 % in 2025; for 2025, {generic_en}.",
+            "summary_zh": f"2025年地方政府债务限额下降87.9 %；针对2025年，{generic_zh}。"}
+    assert content.what_to_check(row4, "zh") == content.t("check_debt", "zh")
+    assert content.what_to_check(row4, "en") == content.t("check_debt", "en")
     # a specific record-level check is kept
     row3 = {**row, "check_zh": explain_check("debt_balance", "debt", "zh")}
     assert content.what_to_check(row3, "zh") == explain_check("debt_balance", "debt", "zh")
@@ -131,3 +137,28 @@ def test_debt_ratio_axis_in_percent():
     ticks = _svg_text(ch.svg).split()
     assert any(re.fullmatch(r"\d{2,3}%", t) for t in ticks if t not in ("120%", "200%", "300%", "100%"))
     assert "2.5" not in ticks and "1.5" not in ticks
+
+
+def test_series_caption_names_only_what_is_drawn():
+    """The series caption explained breaks and grey expected values on every chart, also on charts
+    that have neither (a reviewer looks for lines that are not there)."""
+    s = {y: 100.0 + 10 * k for k, y in enumerate(YEARS)}
+    plain = _frame(dict(finding_id="F1", indicator="debt_service", detector="growth_peers", family="series",
+                        period_start="2017", period_end="2019", evidence={"series": s}))
+    (ch,) = content.region_charts(plain, "zh", "福山市")
+    assert "红点为被标记的时期" in ch.caption and "断点" not in ch.caption and "预期值" not in ch.caption
+    shifted = _frame(dict(finding_id="F2", indicator="gdp", detector="level_shift", family="series",
+                          period_start="2016", period_end="2016", kind="level_shift",
+                          evidence={"series": s, "break_year": 2016, "counterfactual": {y: v * 1.02 for y, v in s.items()}}))
+    (ch2,) = content.region_charts(shifted, "en", "x")
+    assert "dashed line: break" in ch2.caption and "grey dashes: expected" in ch2.caption
+
+
+def test_unit_reads_horizontally_in_the_title():
+    """A Chinese unit as a rotated y-axis label reads sideways: it goes into the chart title."""
+    from detect.report import charts
+
+    svg = charts.time_series({y: 1.0 + k for k, y in enumerate(YEARS)}, lang="zh", title="一般公共预算收入：报告值",
+                             unit="亿元")
+    assert "一般公共预算收入：报告值（亿元）" in _svg_text(svg)
+    assert "rotate(-90" not in svg
