@@ -58,6 +58,7 @@ class RatioSpec:
     formula: str
     line: str | None = None          # threshold key of its warning line
     direction: str = "above"         # "above": bad when ratio >= line; "below": bad when ratio < line
+    strict: bool = False             # "above" only when the ratio exceeds the line (the rule says 超过 / not exceed)
 
 
 RATIOS: dict[str, RatioSpec] = {s.name: s for s in (
@@ -67,11 +68,12 @@ RATIOS: dict[str, RatioSpec] = {s.name: s for s in (
               ("debt_balance", "lgfv_debt"), ("resources",), "(debt_balance + lgfv_debt) / 综合财力",
               "debt_grades.green_below"),
     RatioSpec("debt_to_gdp", "debt to GDP", "负债率", ("debt_balance",), ("gdp",), "debt_balance / gdp",
-              "debt.debt_to_gdp_reference"),
+              "debt.debt_to_gdp_reference", strict=True),  # Maastricht: not to exceed 60 %
     RatioSpec("debt_to_revenue", "debt to general budget revenue", "债务/一般公共预算收入",
               ("debt_balance",), ("fiscal_revenue",), "debt_balance / fiscal_revenue"),
     RatioSpec("interest_ratio", "interest to expenditure", "利息支出率", ("interest_paid",),
-              ("fiscal_expenditure",), "interest_paid / fiscal_expenditure", "debt.interest_ratio_line"),
+              ("fiscal_expenditure",), "interest_paid / fiscal_expenditure", "debt.interest_ratio_line",
+              strict=True),  # 国办函〔2016〕88号: 付息支出超过10 %
     RatioSpec("debt_service_ratio", "debt service ratio", "偿债率", ("debt_service",), ("resources",),
               "debt_service / 综合财力", "debt.debt_service_ratio_line"),
     RatioSpec("overdue_ratio", "overdue debt ratio", "逾期债务率", ("overdue_debt",), ("debt_balance",),
@@ -341,7 +343,8 @@ def compute_ratios(panel: Panel | DebtFrame, config: Config | None = None) -> De
         line = float(threshold(spec.line, config)) if spec.line else float("nan")
         t["line"] = line
         if spec.direction == "above":
-            t["over_line"] = (t["value"] >= line).to_numpy() if spec.line else False
+            over = (t["value"] > line) if spec.strict else (t["value"] >= line)
+            t["over_line"] = over.to_numpy() if spec.line else False
         else:
             t["over_line"] = (t["value"] < line).to_numpy()
         if spec.name == "limit_utilisation":  # a breach is strictly above the limit, beyond rounding

@@ -275,3 +275,21 @@ def test_ratio_of_mixed_units_is_not_graded():
     assert not [f for f in out if f.region_code == "990100"]
     assert [f.kind for f in out if f.region_code == "990200" and f.indicator == "debt_ratio"] == ["grade_red"]
     assert any("万元" in n for n in out.notes)
+
+
+def test_statutory_lines_are_crossed_only_when_exceeded():
+    """国办函〔2016〕88号: a 市县 whose 一般债务付息支出 *exceeds* (超过) 10 % of 一般公共预算支出 starts a
+    restructuring plan; Maastricht Protocol No 12: debt is not to *exceed* 60 % of GDP. Exactly on the line
+    is not over it (25 / 250 = 10 %, 300 / 500 = 60 %); a hair above is."""
+    base = dict(fiscal_revenue=100.0, transfer_revenue=60.0, fund_revenue=40.0, fiscal_expenditure=250.0, gdp=500.0)
+    recs = {("990100", 2020): {**base, "interest_paid": 25.0, "debt_balance": 300.0},
+            ("990200", 2020): {**base, "interest_paid": 25.01, "debt_balance": 300.01}}
+    panel = Panel.from_frame(long_frame(recs))
+    res = compute_ratios(panel, CFG)
+    assert _val(res, "990100", "interest_ratio")["value"] == 0.1
+    assert not _val(res, "990100", "interest_ratio")["over_line"]
+    assert not _val(res, "990100", "debt_to_gdp")["over_line"]
+    assert _val(res, "990200", "interest_ratio")["over_line"] and _val(res, "990200", "debt_to_gdp")["over_line"]
+    kinds = {(f.region_code, f.kind) for f in DebtRatiosDetector().run(panel, CFG)}
+    assert ("990100", "interest_ratio_line") not in kinds and ("990100", "debt_to_gdp_line") not in kinds
+    assert ("990200", "interest_ratio_line") in kinds and ("990200", "debt_to_gdp_line") in kinds
