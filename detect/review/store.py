@@ -860,8 +860,10 @@ class Register:
 
         Checks SQLite's ``integrity_check`` and ``foreign_key_check``, the audit hash chain (each
         row's hash covers the previous row's hash and its own fields, so an edit or deletion made
-        by bypassing the triggers shows), and that each finding's current status is the one its
-        last audit row records.
+        by bypassing the triggers shows), that no audit rows were removed from the end (the
+        AUTOINCREMENT counter), that each finding's current status is the one its last audit row
+        records, and that each status row changed exactly as often as the audit trail says (its
+        version), so an owner, deadline or reason changed with another tool shows.
         """
         problems: list[str] = []
         ic = [r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall()]
@@ -882,6 +884,21 @@ class Register:
                 "ORDER BY audit_id DESC LIMIT 1) AS last FROM finding_status s"):
             if r["status"] != r["last"]:
                 problems.append(f"finding {r['finding_id']} is {r['status']} but its audit trail ends at {r['last']}")
+        # Each change of a status row bumps its version by one (trigger) and detect writes one audit row
+        # (assign, status or due) per change: more versions than such rows is a change made outside detect.
+        for r in self.conn.execute(
+                "SELECT s.finding_id, s.version, (SELECT count(*) FROM audit a WHERE a.finding_id = s.finding_id "
+                "AND a.action IN ('assign', 'status', 'due')) AS n FROM finding_status s ORDER BY s.finding_id"):
+            if r["version"] != r["n"] + 1:
+                problems.append(f"finding {r['finding_id']}: its status row (owner, deadline, status, reason or "
+                                f"evidence) is at version {r['version']} but the audit trail records {r['n']} "
+                                "change(s) of it: changed outside detect")
+        # The hash chain cannot show its newest rows removed; the AUTOINCREMENT counter can.
+        seq = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+        last = self.conn.execute("SELECT coalesce(max(audit_id), 0) FROM audit").fetchone()[0]
+        if seq is not None and int(seq[0]) > int(last):
+            problems.append(f"the audit trail ends at row {last} but {seq[0]} rows were written: audit rows "
+                            f"{int(last) + 1}-{seq[0]} were removed")
         return problems
 
 

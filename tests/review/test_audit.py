@@ -93,3 +93,30 @@ def test_status_changed_without_audit_row_is_reported(trail):
     reg.conn.execute("UPDATE finding_status SET status = 'assigned', owner = 'x', version = version + 1 "
                      "WHERE finding_id = ?", (other,))
     assert any(f"finding {other} is assigned but its audit trail ends at open" in p for p in reg.verify())
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE finding_status SET owner = 'Mallory', version = version + 1 WHERE finding_id = ?",
+    "UPDATE finding_status SET due_date = '2030-01-01', due_source = 'reviewer', version = version + 1 "
+    "WHERE finding_id = ?",
+    "UPDATE finding_status SET evidence_note = 'a better story', version = version + 1 WHERE finding_id = ?",
+])
+def test_status_row_changed_outside_detect_is_reported(trail, sql):
+    """The owner (responsibility list), deadline or evidence changed with another tool, status untouched: the
+    triggers allow it, and verify said ok. Every change of a status row bumps its version (trigger) and detect
+    writes one audit row per change, so the version counts the changes the trail must show."""
+    reg, fid = trail
+    assert reg.verify() == []
+    reg.conn.execute(sql, (fid,))
+    assert any(f"finding {fid}" in p and "outside detect" in p for p in reg.verify()), reg.verify()
+
+
+def test_removed_tail_of_the_audit_trail_is_reported(trail):
+    """Deleting the newest audit rows (triggers dropped) leaves a valid hash chain; the AUTOINCREMENT
+    counter still knows how many rows were written."""
+    reg, fid = trail
+    reg.conn.execute("DROP TRIGGER audit_no_delete")
+    n = reg.conn.execute("SELECT max(audit_id) FROM audit").fetchone()[0]
+    reg.conn.execute("DELETE FROM audit WHERE audit_id = ?", (n,))     # the closing note
+    problems = reg.verify()
+    assert any("removed" in p and str(n) in p for p in problems), problems
