@@ -401,6 +401,16 @@ _LINE_TEXT = {  # (en, zh) what crossing the line means
     "land_dependence": ("above 50 % of comprehensive resources from land sales", "土地出让收入超过综合财力的50 %"),
 }
 
+_PROVINCE_INTEREST_TEXT = (
+    "above 10 %, the line that triggers a fiscal-restructuring plan for cities and counties (国办函〔2016〕88号; "
+    "a reference for a province-level region)",
+    "超过10 %（国办函〔2016〕88号规定市县超过此线应启动财政重整，对省级仅作参考）")
+
+
+def _province_level(code: str) -> bool:
+    """Province-level region by its GB/T 2260 code (six digits ending 0000: provinces, 直辖市, 自治区)."""
+    return len(code) == 6 and code.isdigit() and code.endswith("0000")
+
 
 @register
 class DebtRatiosDetector(Detector):
@@ -538,6 +548,10 @@ class DebtRatiosDetector(Detector):
                 if ratio == "overdue_ratio" and v_worst >= float(threshold("debt.overdue_ratio_severe", config)):
                     severity = "high"
                 en, zh = _LINE_TEXT[ratio]
+                if ratio == "interest_ratio" and _province_level(code):
+                    # 国办函〔2016〕88号's 财政重整 trigger is for 市县 governments, not provinces
+                    severity = "medium"
+                    en, zh = _PROVINCE_INTEREST_TEXT
                 period_en = f"in {y1}" if s == e else f"in {y0}-{y1}"
                 num = spec.numerator[0]
                 out.items.append(Finding(

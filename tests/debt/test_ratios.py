@@ -293,3 +293,17 @@ def test_statutory_lines_are_crossed_only_when_exceeded():
     kinds = {(f.region_code, f.kind) for f in DebtRatiosDetector().run(panel, CFG)}
     assert ("990100", "interest_ratio_line") not in kinds and ("990100", "debt_to_gdp_line") not in kinds
     assert ("990200", "interest_ratio_line") in kinds and ("990200", "debt_to_gdp_line") in kinds
+
+
+def test_interest_line_is_statutory_for_cities_and_counties_only():
+    """国办函〔2016〕88号 §7.1 makes 付息支出 > 10 % of 一般公共预算支出 trigger 财政重整 for 市县 governments; a
+    province-level region (GB/T 2260 code ending 0000) over the same line is not under that rule: medium, and
+    the sentence says the line is the 市县 rule."""
+    base = dict(fiscal_revenue=100.0, transfer_revenue=60.0, fund_revenue=40.0, fiscal_expenditure=250.0,
+                debt_balance=150.0, interest_paid=30.0)  # 30 / 250 = 12 %
+    recs = {("990000", 2020): dict(base), ("990100", 2020): dict(base)}
+    out = DebtRatiosDetector().run(Panel.from_frame(long_frame(recs, parent="")), CFG)
+    by = {f.region_code: f for f in out if f.kind == "interest_ratio_line"}
+    assert by["990100"].severity_hint == "high"
+    assert by["990000"].severity_hint == "medium"
+    assert "市县" in by["990000"].summary_zh and "cities and counties" in by["990000"].summary
