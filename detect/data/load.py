@@ -40,7 +40,12 @@ MISSING_TOKENS: frozenset[str] = frozenset({
 })
 
 _NUM = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
-_YEAR = re.compile(r"^([0-9]{4})(?:\.0+)?\s*年?(?:度)?$")
+# a Chinese fiscal (budget) year is the calendar year (预算法 art. 18), so FY2015 is 2015; 年末 / 年底
+# (year-end, for balances) is the annual figure
+_YEAR = re.compile(r"^(?:(?:fy|cy)\s*)?([0-9]{4})(?:\.0+)?\s*(?:年度?|财年|财政年度|年末|年底)?$", re.I)
+#: a header naming a year (1949-2100) somewhere: in a wide-by-period table, a value column even when
+#: the period is not understood (its figures are then excluded with the reason, not dropped unseen)
+_YEARISH = re.compile(r"(?<![0-9])(?:19[4-9][0-9]|20[0-9][0-9]|2100)(?![0-9])")
 # a quarter needs its marker (Q / 第 before, or 季 / 季度 after): "2015-3" and "2015/3" are March
 _QUARTER = re.compile(r"^([0-9]{4})\s*(?:年)?\s*[-/ ]?\s*(?:(?:q|第)\s*([1-4一二三四])\s*(?:季度|季)?|([1-4一二三四])\s*(?:季度|季))$",
                       re.I)
@@ -517,7 +522,7 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
 
     other = [j for j in range(len(headers)) if j not in std_of and headers[j]]
     if "indicator" in col_of:
-        per_cols = [j for j in other if _is_period_header(headers[j])]
+        per_cols = [j for j in other if _is_period_header(headers[j]) or _YEARISH.search(headers[j])]
         if not per_cols:
             raise InputError(f"{name}: an indicator column but no value column and no period columns")
         info["layout"] = "wide by period"

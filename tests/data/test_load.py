@@ -350,3 +350,23 @@ def test_xlsx_formula_without_a_saved_result_is_excluded_not_missing(tmp_path):
     ex = res.exclusions.set_index("row")
     assert ex.loc[3, "raw_value"] == "=D2*1.1" and "formula with no saved result" in ex.loc[3, "reason"]
     assert 5 in ex.index                                                   # accounted for, not dropped
+
+
+def test_fiscal_year_and_year_end_periods_are_annual():
+    # FY2015 was "period not recognised": a Chinese budget year is the calendar year
+    per, year, freq = parse_periods(pd.Series(["FY2015", "fy 2016", "2017财年", "2018年末", "2019年底", "FY2015Q1"]))
+    assert per.tolist() == ["2015", "2016", "2017", "2018", "2019", ""]
+    assert freq.tolist() == ["A"] * 5 + [""]
+
+
+def test_wide_by_period_year_column_not_understood_is_excluded_not_dropped(tmp_path):
+    # a year-like header the period parser does not know ("2015H1") was an ignored column: its figures
+    # were neither used nor in exclusions.csv
+    text = "地区,指标,2014,2015,2015H1,备注\n辽宁,gdp,28626.58,28669.02,13000,note\n吉林,gdp,13803.14,14063.1,6000,\n"
+    res = load(_write(tmp_path, "wp.csv", text))
+    _accounting_holds(res)
+    assert res.rows_used == 4 and res.rows_excluded == 2
+    assert set(res.exclusions["column"]) == {"period"}
+    assert res.exclusions["reason"].str.startswith("period not recognised").all()
+    assert res.exclusions["raw_value"].tolist() == ["2015H1", "2015H1"]
+    assert res.inputs[0]["tables"][0]["ignored_columns"] == ["备注"]
