@@ -1,3 +1,3 @@
 """Fixtures of tests/review (defined in review_helpers.py)."""
 
-from review_helpers import make_run, one, one_finding_template, reg  # noqa: F401
+from review_helpers import make_run, one, one_finding_template, reg, unwritable  # noqa: F401

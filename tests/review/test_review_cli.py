@@ -260,31 +260,6 @@ def test_note_is_only_a_note_for_other_statuses(db):
     assert _last_status_change(db, FA)["note"] == "VAT confirms"
 
 
-@pytest.fixture
-def unwritable(tmp_path):
-    """``unwritable(path)`` makes a file (or folder) read-only for this process, also as root (chattr +i),
-    and undoes it after the test; skips where neither works."""
-    import os
-    import shutil
-    import subprocess
-
-    done = []
-
-    def make(path):
-        if os.geteuid() != 0:
-            path.chmod(0o555 if path.is_dir() else 0o444)
-        elif not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(path)],
-                                                          capture_output=True).returncode:
-            pytest.skip("cannot make a file read-only for root here (no chattr +i)")
-        done.append(path)
-
-    yield make
-    for path in reversed(done):
-        if os.geteuid() == 0:
-            subprocess.run(["chattr", "-i", str(path)], check=False)
-        path.chmod(0o755 if path.is_dir() else 0o644)
-
-
 def _read_only_copy(db, tmp_path, folder_too):
     import shutil
 

@@ -275,3 +275,33 @@ def test_record_run_module_function(tmp_path, make_run):
     rec = record_run(tmp_path / "m.sqlite", make_run([finding(A)]))
     assert rec.n_new == 1 and "1 new" in rec.summary()
     assert isinstance(Register(tmp_path / "m.sqlite").table(), pd.DataFrame)
+
+
+def test_older_register_is_upgraded_keeping_its_history(one, monkeypatch, unwritable):
+    """A register written by an older detect (here: the current schema, read by a detect whose schema has one
+    more script) is migrated in place: decisions and audit trail kept, the chain still verifies, the
+    new version recorded; read-only, it is refused with a message saying to open it once with write access."""
+    import detect.review.migrations as migrations
+    import detect.review.store as store
+
+    reg, fid_ = one
+    drive(reg, fid_, "dismissed")
+    before = (reg.get(fid_), reg.history(fid_))
+    path = reg.path
+    reg.close()
+    v2 = migrations.MIGRATIONS + ("ALTER TABLE findings ADD COLUMN tag TEXT NOT NULL DEFAULT '';\n",)
+    monkeypatch.setattr(migrations, "MIGRATIONS", v2)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(v2))
+    monkeypatch.setattr(store, "SCHEMA_VERSION", len(v2))
+    ro_copy = path.with_name("old.sqlite")
+    shutil.copyfile(path, ro_copy)
+    with Register(path, today=TODAY) as up:
+        assert up.conn.execute("PRAGMA user_version").fetchone()[0] == len(v2)
+        assert [r[0] for r in up.conn.execute("SELECT version FROM schema_version")] == list(range(1, len(v2) + 1))
+        after = up.get(fid_)
+        assert {k: v for k, v in after.items() if k != "tag"} == before[0] and after["tag"] == ""
+        pd.testing.assert_frame_equal(up.history(fid_), before[1])
+        assert up.verify() == []
+    unwritable(ro_copy)
+    with pytest.raises(InputError, match="needs upgrading to version 2 but is read-only"):
+        Register(ro_copy)
