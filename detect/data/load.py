@@ -750,7 +750,15 @@ def consolidate_records(rec: pd.DataFrame, excl: _Excl, modes: dict[str, str]) -
 
 
 def frame_to_panel(df: pd.DataFrame, source: str = "<frame>") -> LoadResult:
-    """Validate an in-memory DataFrame (long or wide; any headers the aliases know) into a Panel."""
+    """Validate an in-memory DataFrame (long or wide; any headers the aliases know) into a Panel.
+
+    Named index levels are columns too (``panel.wide()`` is indexed by ``region_code, year``; a
+    frame indexed that way was "no recognisable columns"); a level named like an existing column
+    is left out.
+    """
+    named = [n for n in df.index.names if n is not None and n not in df.columns]
+    if named:
+        df = df.reset_index(level=named)
     return _finish([(source, _frame_text(df))], [{"file": source, "sha256": "", "format": "DataFrame"}])
 
 

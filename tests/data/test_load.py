@@ -370,3 +370,18 @@ def test_wide_by_period_year_column_not_understood_is_excluded_not_dropped(tmp_p
     assert res.exclusions["reason"].str.startswith("period not recognised").all()
     assert res.exclusions["raw_value"].tolist() == ["2015H1", "2015H1"]
     assert res.inputs[0]["tables"][0]["ignored_columns"] == ["备注"]
+
+
+def test_from_frame_reads_named_index_levels(tmp_path):
+    # Panel.from_frame(panel.wide()) was "no recognisable columns": region_code and year are the index
+    from detect.data.panel import Panel
+
+    p = _write(tmp_path, "a.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n1,A,,gdp,2015,6,\n1,A,,tax_revenue,2015,2,\n"
+                                                 "2,B,,gdp,2014,7,\n")
+    panel = load(p).panel
+    wide = panel.wide()
+    back = Panel.from_frame(wide)
+    assert back.wide().equals(wide)
+    # a level named like a column is not read twice
+    df = panel.data[["region_code", "indicator", "period", "value"]].set_index("region_code", drop=False)
+    assert Panel.from_frame(df).data["value"].tolist() == panel.data["value"].tolist()
