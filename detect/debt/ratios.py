@@ -498,7 +498,8 @@ class DebtRatiosDetector(Detector):
             sc_zh = "（不含国有资本经营收入，未提供）" if no_sc else ""
             lb_en = " (statutory debt only: a lower bound, LGFV debt not given)" if lower else ""
             lb_zh = "（仅法定债务，未含城投债务，为下限）" if lower else ""
-            period_en = f"in {y1}" if s == e else f"in {y0}-{y1}"
+            # "was 350 % in 2020" / "above green in 2012-2014, graded orange at worst (250 % in 2013), 240 % in 2014"
+            period_en = "was" if s == e else f"above green in {y0}-{y1},"
             worst_en = f" graded {worst} at worst ({pct(v_worst)} in {yw})," if s != e else ""
             worst_zh = f"；{y0}–{y1}年最高{pct(v_worst)}（{yw}年，{GRADE_ZH[worst]}）" if s != e else ""
             out.items.append(Finding(
