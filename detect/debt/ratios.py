@@ -145,7 +145,14 @@ def before_debt_reason(first_year: int) -> str:
             "stock on, 国发〔2014〕43号)")
 
 
-def _compute(frame: DebtFrame, spec: RatioSpec, first_year: int, unit_slip: float = np.inf) -> pd.DataFrame:
+def before_limit_reason(first_limit_year: int) -> str:
+    """Why 限额利用率 does not apply to a year before debt limits were set."""
+    return (f"does not apply: before {first_limit_year} (debt limits were first set for {first_limit_year}, "
+            "财预〔2015〕225号)")
+
+
+def _compute(frame: DebtFrame, spec: RatioSpec, first_year: int, unit_slip: float = np.inf,
+             first_limit_year: int | None = None) -> pd.DataFrame:
     num, miss_n, parts_n = _parts(frame, spec.numerator)
     den, miss_d, parts_d = _parts(frame, spec.denominator)
     reason, needs = _reason_text(miss_n + miss_d, parts_n + parts_d, frame.present)
@@ -166,6 +173,10 @@ def _compute(frame: DebtFrame, spec: RatioSpec, first_year: int, unit_slip: floa
         pre = (year < first_year) & frame.data[debt_parts].isna().any(axis=1)
         reason = reason.where(~pre, before_debt_reason(first_year))
         needs = needs.where(~pre, "")
+        if first_limit_year is not None and "debt_limit" in debt_parts:
+            pre_l = (year >= first_year) & (year < first_limit_year) & frame.data["debt_limit"].isna()
+            reason = reason.where(~pre_l, before_limit_reason(first_limit_year))
+            needs = needs.where(~pre_l, "")
     value = (num / den.where(den > 0)).where(ok_inputs & ~bad_num)
     # 1 亿元 = 10,000 万元: a ratio this large is a unit slip between numerator and denominator, not a level
     slip = value >= unit_slip
@@ -338,8 +349,9 @@ def compute_ratios(panel: Panel | DebtFrame, config: Config | None = None) -> De
     parts = []
     first_year = int(threshold("debt.first_debt_year", config))
     unit_slip = float(threshold("debt.unit_slip_ratio", config))
+    first_limit_year = int(threshold("debt.first_limit_year", config))
     for spec in RATIOS.values():
-        t = _compute(frame, spec, first_year, unit_slip)
+        t = _compute(frame, spec, first_year, unit_slip, first_limit_year)
         line = float(threshold(spec.line, config)) if spec.line else float("nan")
         t["line"] = line
         if spec.direction == "above":

@@ -166,7 +166,9 @@ def _pre_2014_panel() -> Panel:
     for y in range(2011, 2017):
         v = dict(fiscal_revenue=100.0, transfer_revenue=60.0, fund_revenue=40.0, gdp=500.0, fiscal_expenditure=250.0)
         if y >= 2014:
-            v.update(debt_balance=150.0 + y - 2014, debt_limit=160.0)
+            v.update(debt_balance=150.0 + y - 2014)
+        if y >= 2015:
+            v.update(debt_limit=160.0)
         recs[("990100", y)] = v
     return Panel.from_frame(long_frame(recs))
 
@@ -185,6 +187,10 @@ def test_years_before_2014_do_not_apply():
         assert _val(res, "990100", "self_sufficiency", year)["value"] == pytest.approx(0.4)
     assert _val(res, "990100", "debt_ratio", 2014)["value"] == pytest.approx(150 / 200)
     assert _val(res, "990100", "interest_ratio", 2014)["reason"] == "interest_paid not in the panel"
+    # debt limits were first set for 2015 (财预〔2015〕225号): the 2014 utilisation does not apply either
+    row = _val(res, "990100", "limit_utilisation", 2014)
+    assert row["reason"].startswith("does not apply") and "2015" in row["reason"] and row["needs"] == ""
+    assert _val(res, "990100", "limit_utilisation", 2015)["value"] == pytest.approx(151 / 160)
     # the detector's note does not ask for debt figures of years before they exist
     out = DebtRatiosDetector().run(_pre_2014_panel(), CFG)
     note = [n for n in out.notes if n.startswith("debt_ratios: debt_ratio ")]
