@@ -63,6 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("detect: interrupted\n")
         return 130
+    except BrokenPipeError:  # output piped into `head` that stopped reading: not a bug; exit like SIGPIPE
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        except (OSError, ValueError, AttributeError):  # stdout replaced (tests): nothing to flush there
+            pass
+        return 141
     except Exception as exc:  # a bug: say so plainly, no traceback unless --debug
         if debug:
             raise

@@ -294,3 +294,24 @@ def test_read_only_register_can_be_read_not_changed(db, tmp_path, capsys, unwrit
         assert main(["review", *argv, "--db", path]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "read-only" in err and "internal error" not in err, err
+
+
+def test_list_piped_into_head_is_not_an_error(tmp_path, make_run):
+    """`detect review list | head`: the reader closing the pipe early is the user's choice, not a bug (it
+    printed 'internal error: BrokenPipeError ... please report it' and exited 3)."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "many.sqlite"
+    with Register(db) as reg:
+        reg.record_run(make_run([finding(f"{110000 + i}") for i in range(400)]))
+    code = "import sys; from detect.cli import main; sys.exit(main())"
+    p = subprocess.Popen([sys.executable, "-c", code, "review", "list", "--db", str(db)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline()
+    p.stdout.close()            # like `head -1`
+    err = p.stderr.read().decode()
+    p.wait(timeout=60)
+    p.stderr.close()
+    assert "internal error" not in err and "Traceback" not in err and "Exception ignored" not in err, err
+    assert p.returncode != 3
