@@ -91,7 +91,7 @@ def test_detect_run_on_the_atlas_reports_the_published_figures(atlas, tmp_path):
     folder, df, _, _ = atlas
     path = tmp_path / "atlas_long.csv"
     _long(df).to_csv(path, index=False)
-    cfg = CFG.with_(detectors=("debt_ratios", "debt_identity"))
+    cfg = CFG.with_(detectors=("debt_ratios", "debt_identity", "debt_surge"))
     res = run([path], cfg)
     f = res.findings
     f = f.assign(region_code=f["region_code"].astype(str), period_start=f["period_start"].astype(str),
@@ -108,6 +108,12 @@ def test_detect_run_on_the_atlas_reports_the_published_figures(atlas, tmp_path):
     br = f[f["kind"] == "limit_breach"] if "kind" in f.columns else f[f["indicator"] == "limit_utilisation"]
     row = br[(br["region_code"] == "150800") & (br["period_start"] == "2018")].iloc[0]
     assert row["statistic"] == pytest.approx(305.52 / 290.57, abs=1e-6)
+    # 深圳 (440300): 法定债务 145.92 (2018) -> 2,082.88 亿元 (2022), +1,327 %, while general budget revenue rose
+    # 3,538.41 -> 4,012.44 (+13 %) and GDP 24,221.98 -> 32,388 (+34 %): the atlas's steepest rise
+    sz = f[(f["detector"] == "debt_surge") & (f["region_code"] == "440300")]
+    assert len(sz) == 1 and (sz["period_start"].iat[0], sz["period_end"].iat[0]) == ("2019", "2022")
+    text = sz["summary"].iat[0]
+    assert "Debt rose 1327 %" in text and "revenue rose 13 %" in text and "GDP 34 %" in text
     # no debt finding carries an infinite or missing statistic
     debt = f[f["detector"].isin(["debt_ratios", "debt_identity"])]
     assert np.isfinite(debt["statistic"].to_numpy(dtype=float)).all()
