@@ -127,11 +127,15 @@ def _read_csv_text(text: str, name: str) -> pd.DataFrame:
         df = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
                          skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, csv.Error):
-        try:  # ragged rows: the python engine pads them
-            df = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
-                             skip_blank_lines=False, engine="python")
-        except (pd.errors.ParserError, csv.Error) as exc:
+        # ragged rows (more fields than the first line): read them all, padded to the widest; a row's
+        # fields beyond the header are judged in _records (the file was refused whole for one row)
+        try:
+            rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+        except csv.Error as exc:
             raise InputError(f"{name}: not a readable CSV file ({exc})") from None
+        width = max((len(r) for r in rows), default=0)
+        df = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], columns=range(width), dtype=object)
+    df.attrs["delimited"] = True
     return df
 
 
@@ -499,6 +503,15 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
         excl.add(name, rownum[blank.values], "", "", "empty row")
     body, rownum = body[~blank.values].reset_index(drop=True), rownum[~blank.values]
     info["empty_rows"] = int(blank.sum())
+    # delimited text: a row with more fields than the header has a separator inside a value
+    # ("1,234.5" unquoted in a comma file); its fields are shifted, so none of them can be trusted
+    problem = pd.Series("", index=body.index, dtype=object)
+    last = max((j for j, h in enumerate(headers) if h), default=-1)
+    if raw.attrs.get("delimited") and body.shape[1] > last + 1:
+        over = body.iloc[:, last + 1:].astype(str).apply(lambda c: c.str.strip() != "").any(axis=1)
+        problem[over.values] = ("the row has more fields than the header (a separator inside an unquoted "
+                                "value such as 1,234.5?)")
+        info["overflow_rows"] = int(over.sum())
 
     def col(std):
         j = col_of.get(std)
@@ -509,7 +522,7 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
         parent = _per_unique(body[parent_names].astype(str), lambda u: u.map(lambda n: province_code(n) or n))
     base = pd.DataFrame({
         "region_code": col("region_code"), "region_name": col("region_name"),
-        "parent_code": parent, "vintage": col("vintage"), "row": rownum,
+        "parent_code": parent, "vintage": col("vintage"), "row": rownum, "_problem": problem,
     })
     unit_col = col("unit")
 
@@ -604,6 +617,8 @@ def normalise_records(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
     if "_seq" not in rec.columns:
         rec["_seq"] = np.arange(len(rec), dtype=np.int64)
     drop = _Dropper(rec, excl)
+    if "_problem" in rec.columns:   # a row-level fault found while reading the table
+        drop(rec["_problem"] != "", rec["column"], rec["value_raw"], rec["_problem"])
 
     for c in ("region_code", "region_name", "parent_code", "vintage", "unit", "indicator_raw"):
         rec[c] = _per_unique(rec[c], _nfkc)

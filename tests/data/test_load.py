@@ -385,3 +385,15 @@ def test_from_frame_reads_named_index_levels(tmp_path):
     # a level named like a column is not read twice
     df = panel.data[["region_code", "indicator", "period", "value"]].set_index("region_code", drop=False)
     assert Panel.from_frame(df).data["value"].tolist() == panel.data["value"].tolist()
+
+
+def test_row_with_more_fields_than_the_header_is_excluded_not_the_whole_file(tmp_path):
+    # one unquoted "1,234.5" made the whole file "not a readable CSV file"; the row's fields are shifted
+    # (value 1, and 234.5 under no header), so the row is excluded and the others are used
+    text = ("region_code,region_name,indicator,period,value\n110000,北京,gdp,2015,1,234.5\n"
+            '110000,北京,gdp,2016,"2,000.5"\n110000,北京,gdp,2017,2100,\n')
+    res = load(_write(tmp_path, "o.csv", text))
+    _accounting_holds(res)
+    assert res.panel.data["value"].tolist() == [2000.5, 2100.0]               # a trailing empty field is harmless
+    assert res.exclusions["row"].tolist() == [2]
+    assert res.exclusions["reason"].iat[0].startswith("the row has more fields than the header")
