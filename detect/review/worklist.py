@@ -388,6 +388,8 @@ def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, An
     for c in ("dismiss_reason", "evidence_note"):
         if c in rec:
             want[c] = _text(rec.get(c))
+    if not want["status"]:
+        raise InputError(f"status is empty; pick one of: {', '.join(STATUSES)}")
     if want["status"] not in STATUSES:
         raise InputError(f"unknown status {want['status']!r}; statuses: {', '.join(STATUSES)}")
     note = _text(rec.get("new_note"))
@@ -442,9 +444,12 @@ def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, An
                 if not want["owner"]:
                     raise InputError("a deadline needs an owner: fill the owner column" if not base["owner"]
                                      else "owner cannot be emptied; assign it to someone else instead")
-                reg.assign(fid, want["owner"], want["due_date"] or None, by=who, expected_version=version,
-                           source=source)
-                done.append(f"owner {want['owner']}" + (f", due {want['due_date']}" if want["due_date"] else ""))
+                if "due_date" in edited and not want["due_date"]:
+                    raise InputError("the deadline cannot be emptied (the register keeps it); set another date")
+                # The deadline only when the reviewer edited it: one pre-filled from a stress test stays so.
+                due = (want["due_date"] or None) if "due_date" in edited else None
+                reg.assign(fid, want["owner"], due, by=who, expected_version=version, source=source)
+                done.append(f"owner {want['owner']}" + (f", due {due}" if due else ""))
                 version = None  # checked once, at the start of the row
             status_now = reg.get(fid)["status"]
             if "status" in edited and want["status"] != status_now:

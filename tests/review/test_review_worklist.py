@@ -161,6 +161,7 @@ def test_chinese_status_label_and_text_dates(filled, tmp_path):
 @pytest.mark.parametrize("edit, message", [
     ({"due_date": "31/10/2026", "owner": "Sun", "by": "x"}, "YYYY-MM-DD"),
     ({"status": "finished", "by": "x"}, "unknown status 'finished'"),
+    ({"status": "  ", "by": "x"}, "status is empty"),
     ({"owner": "Sun"}, "who made this change"),
     ({"due_date": "2026-10-31", "by": "x"}, "a deadline needs an owner"),
 ])
@@ -351,3 +352,46 @@ def test_emptied_reason_is_refused_unless_the_row_reopens(filled, tmp_path):
     d = reg.get(fid(D))
     assert (d["status"], d["dismiss_reason"]) == ("under_review", None)
     assert reg.history(fid(D))["note"].iat[-1] == "not a duplicate after all"
+
+
+def test_owner_only_edit_keeps_a_pre_filled_deadline_pre_filled(reg, make_run, tmp_path):
+    """Giving an owner in the worklist is not a decision about the deadline: a deadline pre-filled from a debt
+    stress test stays 'stress_test' (it was silently turned into the reviewer's, which later runs never
+    update, and the audit row said 'due: ...' as if the reviewer had set it)."""
+    ev = {"crossing_years": {"baseline": {"debt_ratio_warning": 2027}}, "series": {"2024": 1.0}}
+    reg.record_run(make_run([finding(A, detector="debt_stress", evidence=ev)], detectors=("debt_stress",)))
+    f = finding_id(A, "gdp", "2015", "2015", "debt_stress")
+    assert (reg.get(f)["due_date"], reg.get(f)["due_source"]) == ("2027-06-30", "stress_test")
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    ws.cell(rows[f], col["owner"], "孙")
+    ws.cell(rows[f], col["by"], "周")
+    wb.save(path)
+    assert import_xlsx(reg, path).ok
+    got = reg.get(f)
+    assert (got["status"], got["owner"], got["due_date"], got["due_source"]) == ("assigned", "孙", "2027-06-30",
+                                                                                   "stress_test")
+    assert reg.history(f)["note"].iat[-1] == "owner: 孙"
+    # a later run whose projection moves still updates it
+    ev2 = {"crossing_years": {"baseline": {"debt_ratio_warning": 2028}}, "series": {"2024": 1.0}}
+    reg.record_run(make_run([finding(A, detector="debt_stress", evidence=ev2)], detectors=("debt_stress",)))
+    assert reg.get(f)["due_date"] == "2028-06-30"
+
+
+def test_emptied_deadline_is_refused_not_reported_as_applied(filled, tmp_path):
+    """A deadline cannot be removed from the register; the row was reported applied ('owner ...') and
+    nothing changed."""
+    reg = filled
+    reg.assign(fid(E), "Sun", "2026-09-30", by="Chief")
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    ws.cell(rows[fid(E)], col["due_date"]).value = None
+    ws.cell(rows[fid(E)], col["by"], "Zhou")
+    wb.save(path)
+    before = reg.get(fid(E))
+    rep = import_xlsx(reg, path)
+    assert not rep.applied and [r[1] for r in rep.rejected] == [fid(E)]
+    assert "deadline cannot be emptied" in rep.rejected[0][2]
+    assert reg.get(fid(E)) == before
