@@ -486,7 +486,7 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
     if hdr is None:
         first = ", ".join(str(c) for c in raw.iloc[0].tolist()[:8]) if len(raw) else ""
         raise InputError(
-            f"{name}: no recognisable columns; need a region column (region_code / region_name / 地区 …) "
+            f"{name}: no recognisable columns in the first {MAX_HEADER_SCAN} rows; need a region column (region_code / region_name / 地区 …) "
             f"and a period or indicator column (period / year / 年份, indicator / 指标, or one column per "
             f"indicator or year). First row: {first}")
     headers = [str(c).strip() for c in raw.iloc[hdr].tolist()]
@@ -803,7 +803,12 @@ def load(paths: str | Path | Iterable[str | Path]) -> LoadResult:
     if not paths:
         raise InputError("no input files given")
     tables, inputs = [], []
+    seen: dict[Path, Path] = {}
     for p in paths:
+        key = p.resolve()
+        if key in seen:   # its rows would all be "identical duplicates" of themselves
+            raise InputError(f"{p}: the same file is given twice ({seen[key]} and {p})")
+        seen[key] = p
         sheets, fmt = _raw_tables(p)
         info = {"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt}
         inputs.append(info)

@@ -397,3 +397,10 @@ def test_row_with_more_fields_than_the_header_is_excluded_not_the_whole_file(tmp
     assert res.panel.data["value"].tolist() == [2000.5, 2100.0]               # a trailing empty field is harmless
     assert res.exclusions["row"].tolist() == [2]
     assert res.exclusions["reason"].iat[0].startswith("the row has more fields than the header")
+
+
+def test_the_same_file_twice_is_an_error(tmp_path):
+    # every row was excluded as "identical duplicate collapsed into <itself>"
+    p = _write(tmp_path, "a.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n")
+    with pytest.raises(InputError, match="the same file is given twice"):
+        load([p, tmp_path / "." / "a.csv"])
