@@ -232,6 +232,10 @@ LABELS: dict[str, tuple[str, str]] = {
                  "严重程度：q ≤ {q_high} 为高，q ≤ {q_medium} 为中，q ≤ {q_low} 为低；规则类线索（等级、限额）"
                  "采用检测方法自身给出的严重程度。地区风险分为其最佳线索得分（−log10 q）加上其余线索得分的十分之一。"),
     "notes_title": ("What did not apply", "未适用的检验"),
+    "notes_untested": ("Tests with no hypothesis tested in this run (rule-based checks test none; see each test's "
+                       "notes above): {names}.", "本次未检验任何假设的方法（规则类检查本身不做检验；原因见上文各方法的说明）：{names}。"),
+    "notes_lead": ("Each test's own notes are listed in its section above; notes on the whole run follow.",
+                   "各检验的未适用说明列在上文其小节中（为检测方法输出的原文）；以下为整次运行的说明。"),
     # data appendix
     "data_appendix": ("Appendix B: data", "附录B：数据"),
     "file": ("File", "文件"),

@@ -35,8 +35,6 @@ MAX_WORKLIST_ROWS = 400
 MAX_SUMMARY_REGIONS = 20
 #: High findings of regions without a section that get their own block and chart.
 MAX_OTHER_HIGH = 60
-#: Notes ("what did not apply") listed in the methods appendix.
-MAX_NOTES = 40
 
 _SEV_FILL = {"high": "#fadbd8", "medium": "#fdebd0", "low": "#fcf3cf", "info": "#eaeded"}
 _SEV_INK = {"high": "#922b21", "medium": "#935116", "low": "#7d6608", "info": "#566573"}
@@ -436,6 +434,7 @@ def _methods(doc: _Doc, data: RunData) -> None:
     doc.add("#counter(heading).update(0)", "#set heading(numbering: \"A.1\")",
             _appendix_heading(doc.t("methods")), txt(doc.t("methods_lead")))
     names = sorted(set(available()) | set(n_tests))
+    own, general = _split_notes(m.get("notes") or [], names)
     for name in names:
         cls = _REGISTRY.get(name)
         title = (getattr(cls, "title_zh", "") if lang == "zh" else "") or getattr(cls, "title", "") or name
@@ -449,6 +448,9 @@ def _methods(doc: _Doc, data: RunData) -> None:
             rows.append((doc.t("null_hypothesis"), nh))
         rows.append((doc.t("tests_run"), str(n_tests[name]) if name in n_tests else doc.t("not_run")))
         doc.add(_kv_table(doc, rows))
+        if own.get(name):  # what did not apply for this test, every note (a run-wide cap dropped some)
+            doc.add(f"#text(fill: luma(80))[{txt(doc.t('notes_title'))}]",
+                    *(f"- {txt(n)}" for n in own[name]))
     # thresholds with citations (values in force in this run)
     meta = thresholds_meta()
     used = ((m.get("parameters") or {}).get("thresholds") or {})
@@ -476,19 +478,43 @@ def _methods(doc: _Doc, data: RunData) -> None:
     doc.add(f"== {txt(doc.t('fdr_title'))}",
             txt(doc.t("fdr_text", m=sum(int(v or 0) for v in n_tests.values()), method=method,
                       q_high=_q("q_high"), q_medium=_q("q_medium"), q_low=_q("q_low"))))
-    notes = [str(n) for n in (m.get("notes") or [])]
-    if notes:
+    untested = [n for n in names if name_tested(n, n_tests) == 0]
+    if general or untested:
         doc.add(f"== {txt(doc.t('notes_title'))}")
-        for n in notes[:MAX_NOTES]:
+        if untested:
+            doc.add(txt(doc.t("notes_untested", names=("、" if lang == "zh" else ", ").join(untested))))
+        doc.add(txt(doc.t("notes_lead")))
+        for n in general:
             doc.add(f"- {txt(n)}")
-        if len(notes) > MAX_NOTES:
-            doc.add(f"- {txt('… (+' + str(len(notes) - MAX_NOTES) + ')')}")
 
 
 def _appendix_heading(title: str) -> str:
     """A lettered appendix: its title carries the letter ("附录A：方法"), so the heading has no number
     of its own; the counter is stepped by hand so its sections read A.1, A.2 … (B.1 … for the next)."""
     return f"#counter(heading).step()\n#heading(level: 1, numbering: none)[{txt(title)}]"
+
+
+def name_tested(name: str, n_tests: dict) -> int | None:
+    """Hypotheses a detector tested in the run (None when it did not run)."""
+    try:
+        return int(n_tests[name]) if name in n_tests else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _split_notes(notes: Sequence[Any], names: Sequence[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """The run's notes by detector (``"digits: …"`` -> ``{"digits": ["…"]}``) and the run-wide rest."""
+    own: dict[str, list[str]] = {}
+    general: list[str] = []
+    known = set(names)
+    for n in notes:
+        n = str(n)
+        head, sep, body = n.partition(": ")
+        if sep and head in known and body:
+            own.setdefault(head, []).append(body)
+        else:
+            general.append(n)
+    return own, general
 
 
 def _value_text(v: Any) -> str:

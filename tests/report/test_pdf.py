@@ -132,3 +132,29 @@ def test_number_and_percent_sign_never_split_across_lines():
         assert not s.endswith((" p", "p <", "p<")), line
     assert lit("9.0 %") == '"9.0\u00a0%"' and lit("p < 0.0001") == '"p\u00a0<\u00a00.0001"'
     assert lit("$x$ <lab> a < b") == '"$x$ <lab> a < b"'   # only number-% and p/q/z/t comparisons
+
+
+def test_every_note_reaches_the_methods_appendix(run_dir):
+    """The prefecture atlas run had 41 notes and the appendix listed the first 40: the one dropped was
+    the run-wide note on tests lost to false-discovery control. Each detector's notes are listed in
+    its own section (none dropped), the run-wide notes in "What did not apply"."""
+    from detect.registry import available
+    from detect.report.pdf import build_source
+    from detect.report.rundata import load_run
+
+    data = load_run(run_dir, date="2026-01-15")
+    dets = sorted(available())
+    notes = [f"{dets[k % len(dets)]}: note number {k} not applicable" for k in range(60)]
+    notes.append("602 tests with p <= report_p did not reach q <= 0.1 and are not listed")
+    data.manifest["notes"] = notes
+    src = build_source(data, "zh", 2, [], "none").source()
+    for n in notes:
+        body = n.split(": ", 1)[1] if n[0].isalpha() else n
+        assert lit(body) in src, n
+    methods = src[src.index("附录A：方法"):]
+    for det in dets:  # a detector's notes follow its heading, before the next section's heading
+        start = methods.index(f'#"{det}";')
+        end = methods.find("\n\n== ", start)
+        section = methods[start:end if end > 0 else len(methods)]
+        mine = [n.split(": ", 1)[1] for n in notes if n.startswith(det + ":")]
+        assert mine and all(lit(b) in section for b in mine), det
