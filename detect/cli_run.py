@@ -71,6 +71,24 @@ def check_out_dir(out: str | Path) -> Path:
     return out
 
 
+#: Files of a run directory that a run may leave unwritten (--no-report): a previous run's copies
+#: would sit beside the new tables and describe other data (`detect report DIR` charted the old panel).
+RUN_ARTEFACTS: tuple[str, ...] = ("report.pdf", "worklist.xlsx", "panel.parquet")
+
+
+def _remove_stale(out: Path) -> None:
+    """Remove a previous run's artefacts from ``out`` — only when ``out`` is a run directory
+    (it has a detect manifest), never files of the same name in a directory of the user's."""
+    manifest = out / "manifest.json"
+    try:
+        is_run = manifest.is_file() and '"rows_in"' in manifest.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        is_run = False
+    if is_run:
+        for name in RUN_ARTEFACTS:
+            (out / name).unlink(missing_ok=True)
+
+
 def check_options(config) -> None:
     """``[options.<detector>]`` must name a registered detector (a typo was silently ignored)."""
     from detect.exceptions import ConfigError
@@ -98,7 +116,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run(args.paths, config, progress=_progress(args.quiet), loader=loader)
     lang = resolve_lang(config.lang, result.panel)
     try:
+        _remove_stale(Path(args.out))
         out = write_run(result, args.out, lang=lang)
+        if getattr(args, "no_report", False):   # `detect report DIR` later charts from this run's panel
+            from detect.report.rundata import save_panel
+            save_panel(result.panel, out)
     except OSError as exc:   # disk full, permissions changed during the run: the user's environment, not a bug
         raise InputError(f"cannot write the run directory {args.out}: {exc.strerror or exc}") from None
     m = result.manifest

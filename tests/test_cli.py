@@ -221,3 +221,24 @@ def test_output_dir_that_cannot_be_a_directory_exit_2(tmp_path, capsys, make_out
     assert main(["run", str(_small_csv(tmp_path)), "--out", str(out), "--no-register", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "afile" in err and "internal error" not in err and err.count("\n") == 1, err
+
+
+def test_rerun_into_a_run_directory_leaves_no_stale_report(tmp_path):
+    # a --no-report run into a previous run's directory left that run's report.pdf, worklist.xlsx and
+    # panel.parquet beside the new tables (and `detect report DIR` charted the old panel)
+    out = tmp_path / "run"
+    first = _panel_csv(tmp_path, bump={2012})
+    assert main(["run", str(first), "--out", str(out), "--quiet", "--no-register"]) == 0
+    assert (out / "report.pdf").is_file() and (out / "worklist.xlsx").is_file()
+    assert main(["run", str(_small_csv(tmp_path)), "--out", str(out), "--quiet", "--no-register", "--no-report"]) == 0
+    assert not (out / "report.pdf").exists() and not (out / "worklist.xlsx").exists()
+    panel = pd.read_parquet(out / "panel.parquet")                     # this run's values, for a later report
+    assert sorted(set(panel["region_code"])) == ["110000", "120000"] and len(panel) == 4
+
+
+def test_no_report_into_a_users_directory_keeps_their_files(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "report.pdf").write_bytes(b"%PDF- not ours")
+    assert main(["run", str(_small_csv(tmp_path)), "--out", str(out), "--quiet", "--no-register", "--no-report"]) == 0
+    assert (out / "report.pdf").read_bytes() == b"%PDF- not ours"
