@@ -244,8 +244,9 @@ class Register:
     def __init__(self, path: str | os.PathLike | None = None, *, today: date | str | None = None,
                  busy_timeout_ms: int = _BUSY_TIMEOUT_MS, create: bool = True) -> None:
         self.path = default_db_path(path)
-        if not create and not self.path.exists():
-            raise InputError(f"no follow-up register at {self.path} (record a run first, or pass --db)")
+        if not create and (not self.path.exists() or (self.path.is_file() and self.path.stat().st_size == 0)):
+            empty = " (the file is empty)" if self.path.exists() else ""
+            raise InputError(f"no follow-up register at {self.path}{empty} (record a run first, or pass --db)")
         if self.path.exists() and self.path.is_dir():
             raise InputError(f"register path {self.path} is a directory; give a file name")
         if not self.path.parent.exists():

@@ -305,3 +305,16 @@ def test_older_register_is_upgraded_keeping_its_history(one, monkeypatch, unwrit
     unwritable(ro_copy)
     with pytest.raises(InputError, match="needs upgrading to version 2 but is read-only"):
         Register(ro_copy)
+
+
+def test_reading_an_empty_file_does_not_turn_it_into_a_register(tmp_path):
+    """`detect review list --db notes.txt` on an empty file: SQLite would take it for a new database and
+    detect wrote its schema into it (a read command changing a user's file); without create it is refused like
+    a missing register. Recording a run may still start a register in an empty file."""
+    p = tmp_path / "notes.txt"
+    p.write_bytes(b"")
+    with pytest.raises(InputError, match="no follow-up register"):
+        Register(p, create=False)
+    assert p.stat().st_size == 0
+    Register(p).close()
+    assert p.stat().st_size > 0
