@@ -196,7 +196,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
     data["thresholds"] = _merge_thresholds(data.get("thresholds", {}))
     data["options"] = _freeze(data.get("options", {}))
     if "detectors" in data:
-        data["detectors"] = tuple(data["detectors"])
+        data["detectors"] = tuple(dict.fromkeys(data["detectors"]))   # a name twice ran it twice: duplicate finding ids
     try:
         return Config(**data)
     except TypeError as exc:

@@ -242,3 +242,15 @@ def test_no_report_into_a_users_directory_keeps_their_files(tmp_path):
     (out / "report.pdf").write_bytes(b"%PDF- not ours")
     assert main(["run", str(_small_csv(tmp_path)), "--out", str(out), "--quiet", "--no-register", "--no-report"]) == 0
     assert (out / "report.pdf").read_bytes() == b"%PDF- not ours"
+
+
+def test_a_detector_named_twice_runs_once(tmp_path):
+    # --detectors level_shift,level_shift ran it twice: "two findings share the id", exit 3
+    p = _panel_csv(tmp_path, bump={2012})
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    assert main(["run", str(p), "--out", str(once), "--quiet", "--no-register", "--no-report",
+                 "--detectors", "level_shift"]) == 0
+    assert main(["run", str(p), "--out", str(twice), "--quiet", "--no-register", "--no-report",
+                 "--detectors", "level_shift,level_shift"]) == 0
+    assert (once / "findings.csv").read_bytes() == (twice / "findings.csv").read_bytes()
+    assert len(pd.read_csv(once / "findings.csv")) > 0
