@@ -64,6 +64,24 @@ DERIVED_LABELS: dict[str, tuple[str, str]] = {
 LIMIT_BALANCE = {"limit_utilisation": "debt_balance", "limit_use": "debt_balance"}
 
 
+#: Digit tests as the digits detectors name them (``evidence["test"]``, before any ", expectation").
+DIGIT_TESTS: dict[str, tuple[str, str]] = {
+    "first": ("first digit", "首位数字"), "second": ("second digit", "第二位数字"),
+    "first-two": ("first two digits", "前两位数字"), "first-three": ("first three digits", "前三位数字"),
+    "last-two": ("last two digits", "末两位数字"), "last": ("last digit", "末位数字"),
+    "last digit": ("last digit", "末位数字"),
+}
+
+
+def digit_test_label(test: str, lang: str) -> str:
+    """``"last digit, uniform"`` -> ``末位数字`` / ``last digit`` (the expectation is named apart)."""
+    key = str(test).split(",")[0].strip().lower()
+    if key in DIGIT_TESTS:
+        en, zh = DIGIT_TESTS[key]
+        return zh if lang == "zh" else en
+    return str(test)
+
+
 def indicator_label(ind: str, lang: str) -> str:
     """Human label of an indicator (``*`` means all the region's figures pooled)."""
     if ind in ("*", "", None):
@@ -482,8 +500,10 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
             expn = "uniform" if any(k in test for k in ("last", "second-order", "uniform")) else "benford"
         exp_label = t(expn, lang) if expn in ("benford", "uniform") else expn
         nn = ev.get("n")
+        tlab = digit_test_label(test, lang)
+        tlab = tlab[:1].upper() + tlab[1:] if lang == "en" else tlab
         svg = charts.digit_chart(ev["digits"], int(nn) if _finite(nn) else None, lang=lang,
-                                 title=t("ch_digits", lang, test=test), expected_name=exp_label)
+                                 title=t("ch_digits", lang, test=tlab), expected_name=exp_label)
         if svg:
             n_txt = str(int(nn)) if _finite(nn) else "?"
             out.append(Chart("digits", svg, t("ch_digits_caption", lang, region=region_name, n=n_txt,

@@ -244,9 +244,12 @@ def _worst(row: pd.Series) -> str:
     return "info"
 
 
-def _region_label(name: str, code: str) -> str:
+def _region_label(name: str, code: str, lang: str = "en") -> str:
+    """``北原省（940000）`` in Chinese (as the section headings), ``北原省 (940000)`` in English."""
     name = str(name or "")
-    return f"{name} ({code})" if name and name != code else str(code)
+    if not name or name == code:
+        return str(code)
+    return f"{name}（{code}）" if lang == "zh" else f"{name} ({code})"
 
 
 def _summary(doc: _Doc, data: RunData, top: pd.DataFrame) -> None:
@@ -277,7 +280,7 @@ def _summary(doc: _Doc, data: RunData, top: pd.DataFrame) -> None:
             + ", ".join(cells) + ")")
     # ranked chart
     ranked = data.regions.head(MAX_SUMMARY_REGIONS)
-    rows = [(_region_label(r.region_name, r.region_code), float(r.risk_score), _worst(pd.Series(r._asdict())))
+    rows = [(_region_label(r.region_name, r.region_code, lang), float(r.risk_score), _worst(pd.Series(r._asdict())))
             for r in ranked.itertuples(index=False)]
     svg = charts.ranked_regions(rows, lang)
     if svg:
@@ -288,7 +291,7 @@ def _summary(doc: _Doc, data: RunData, top: pd.DataFrame) -> None:
         cells = [_header([doc.t("rank"), doc.t("region"), doc.t("risk_score"), doc.t("n_high"), doc.t("n_medium"),
                           doc.t("n_low"), doc.t("top_finding")])]
         for r in top.itertuples(index=False):  # the regions with a section, as the lead sentence says
-            cells += [lit(str(int(r.rank))), lit(_region_label(r.region_name, r.region_code)),
+            cells += [lit(str(int(r.rank))), lit(_region_label(r.region_name, r.region_code, lang)),
                       lit(f"{float(r.risk_score):.2f}"), lit(str(int(r.n_high))), lit(str(int(r.n_medium))),
                       lit(str(int(r.n_low))), lit(ftext.get(r.top_finding, ""))]
         doc.add(f"== {txt(doc.t('top_regions_table'))}",
@@ -381,7 +384,7 @@ def _other_high(doc: _Doc, data: RunData, shown_regions: set[str]) -> None:
         doc.add(txt(doc.t("worklist_truncated", shown=len(shown), total=len(rest))))
     for rec in shown.to_dict("records"):
         code, name = str(rec["region_code"]), str(rec["region_name"] or rec["region_code"])
-        head = (f"{_region_label(name, code)} · {content.indicator_label(rec['indicator'], lang)} · "
+        head = (f"{_region_label(name, code, lang)} · {content.indicator_label(rec['indicator'], lang)} · "
                 f"{content.period_text(rec['period_start'], rec['period_end'])}")
         q = _fmt_q(rec.get("q_value")) if _finite(rec.get("q_value")) else "–"
         one = f[f["finding_id"] == rec["finding_id"]]
@@ -416,7 +419,7 @@ def _worklist(doc: _Doc, rows: list[dict], source: str) -> None:
         dl_cell = (f"table.cell(fill: rgb(\"#f5b7b1\"), text(fill: rgb(\"#78281f\"), stroke: 0.2pt + rgb(\"#78281f\"), {lit(dl)}))"
                    if overdue else lit(dl + (f"\n{r['deadline_source']}" if r["deadline_source"] and r["deadline"] else "")))
         cells += [f"raw({lit(r['finding_id'])})", _sev_cell(r["severity"], lang),
-                  lit(_region_label(r["region_name"], r["region_code"])), lit(finding), lit(r["summary"]),
+                  lit(_region_label(r["region_name"], r["region_code"], lang)), lit(finding), lit(r["summary"]),
                   lit(r["what_to_check"]), lit(r["owner"]), dl_cell, lit(status_label(r["status"], lang))]
     doc.add("#table(columns: (auto, auto, 2.2cm, 2.8cm, 1fr, 0.8fr, 1.6cm, 2.0cm, 1.5cm), align: left + top, "
             + ", ".join(cells) + ")")

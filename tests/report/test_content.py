@@ -162,3 +162,19 @@ def test_unit_reads_horizontally_in_the_title():
                              unit="亿元")
     assert "一般公共预算收入：报告值（亿元）" in _svg_text(svg)
     assert "rotate(-90" not in svg
+
+
+def test_digit_chart_names_the_test_in_the_report_language():
+    """The Chinese report titled the digits chart 'last digit, uniform：实际与预期数字频率'."""
+    digits = [{"digit": d, "count": 30 + (20 if d in (0, 5) else 0), "observed": 0.1, "expected": 0.1}
+              for d in range(10)]
+    fr = _frame(dict(finding_id="F1", indicator="*", detector="digits", family="digits", period_start="2003",
+                     period_end="2022", kind="last_digit_preference",
+                     evidence={"digits": digits, "n": 400, "test": "last digit, uniform"}))
+    (zh,) = content.region_charts(fr, "zh", "福河市")
+    assert "末位数字：实际与预期数字频率" in _svg_text(zh.svg) and "last digit" not in _svg_text(zh.svg)
+    assert "均匀分布" in zh.caption
+    (en,) = content.region_charts(fr, "en", "x")
+    assert "Last digit: observed and expected digit frequencies" in _svg_text(en.svg)
+    assert content.digit_test_label("first-two", "zh") == "前两位数字"
+    assert content.digit_test_label("something else", "zh") == "something else"

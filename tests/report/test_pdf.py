@@ -158,3 +158,19 @@ def test_every_note_reaches_the_methods_appendix(run_dir):
         section = methods[start:end if end > 0 else len(methods)]
         mine = [n.split(": ", 1)[1] for n in notes if n.startswith(det + ":")]
         assert mine and all(lit(b) in section for b in mine), det
+
+
+def test_region_named_alike_in_every_chinese_table(run_dir):
+    """Section headings wrote 辽宁省（160000） but the summary table, the other-regions blocks and the
+    worklist wrote 辽宁省 (160000): one form per language."""
+    from detect.report import content
+    from detect.report.pdf import build_source
+    from detect.report.rundata import load_run
+
+    data = load_run(run_dir, date="2026-01-15")
+    rows = content.worklist_rows(data.findings, "zh", data.date)
+    zh = build_source(data, "zh", 2, rows, "none").source()
+    en = build_source(data, "en", 2, content.worklist_rows(data.findings, "en", data.date), "none").source()
+    top = data.regions.iloc[0]
+    assert f"{top.region_name}（{top.region_code}）" in zh and f"{top.region_name} ({top.region_code})" not in zh
+    assert f"{top.region_name} ({top.region_code})" in en
