@@ -174,9 +174,15 @@ def _raw_tables(path: Path) -> tuple[list[tuple[str, pd.DataFrame]], str]:
             data = gzip.decompress(data)
         except OSError as exc:
             raise InputError(f"{name}: broken gzip file ({exc})") from None
-    if b"\x00" in data[:65536]:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16 with a BOM: Excel's "Unicode Text" export
+        try:
+            text, enc = data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: starts with a UTF-16 byte order mark but is not UTF-16 text") from None
+    elif b"\x00" in data[:65536]:
         raise InputError(f"{name}: binary data, not a CSV, Excel or Parquet file")
-    text, enc = _decode(data, name)
+    else:
+        text, enc = _decode(data, name)
     if not text.strip():
         raise InputError(f"{name}: the file has no content")
     return [("", _read_csv_text(text, name))], f"csv ({enc})"

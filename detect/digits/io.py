@@ -56,7 +56,11 @@ def _check_columns(path: Path, have: list[str], want: list[str]) -> None:
 
 def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
     sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
-    for enc in ("utf-8-sig", "gb18030"):
+    with open(path, "rb") as fh:
+        bom = fh.read(2)
+    # UTF-16 with a byte order mark: Excel's "Unicode Text" export (tab-separated)
+    encodings = ("utf-16",) if bom in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "gb18030")
+    for enc in encodings:
         try:
             head = pd.read_csv(path, sep=sep, nrows=0, encoding=enc)
             break
@@ -65,7 +69,7 @@ def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.Dat
         except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError) as exc:
             raise InputError(f"{path.name}: cannot read as CSV: {exc}") from None
     else:
-        raise InputError(f"{path.name}: not UTF-8 or GB18030 text")
+        raise InputError(f"{path.name}: not UTF-8, UTF-16 or GB18030 text")
     have = [str(c) for c in head.columns]
     if sep == "," and len(have) == 1 and any(c not in have for c in cols):
         # one column under commas: a tab-, semicolon- or pipe-separated .csv (``detect run`` sniffs them too)

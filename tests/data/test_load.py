@@ -404,3 +404,14 @@ def test_the_same_file_twice_is_an_error(tmp_path):
     p = _write(tmp_path, "a.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n")
     with pytest.raises(InputError, match="the same file is given twice"):
         load([p, tmp_path / "." / "a.csv"])
+
+
+def test_utf16_unicode_text_export(tmp_path):
+    # Excel's "Unicode Text" (UTF-16LE with a BOM, tab-separated) was "binary data"
+    text = "地区\t年份\t地区生产总值\n辽宁省\t2014\t28626.58\n吉林省\t2014\t13803.14\n"
+    p = tmp_path / "u16.txt"
+    p.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    res = load(p)
+    _accounting_holds(res)
+    assert res.inputs[0]["format"] == "csv (utf-16)"
+    assert res.panel.data["value"].tolist() == [28626.58, 13803.14]

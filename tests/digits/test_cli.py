@@ -123,3 +123,10 @@ def test_semicolon_tab_pipe_csv_read_like_detect_run(amounts_csv, tmp_path, caps
     sniffed = json.loads(capsys.readouterr().out)
     assert main(["benford", str(amounts_csv), "--column", "Amount", "--test", "first", "--format", "json"]) == 0
     assert sniffed == json.loads(capsys.readouterr().out) and sniffed["n"] == 6000
+
+
+def test_utf16_text_export(amounts_csv, tmp_path, capsys):
+    p = tmp_path / "u16.tsv"
+    p.write_bytes(b"\xff\xfe" + pd.read_csv(amounts_csv, dtype=str).to_csv(sep="\t", index=False).encode("utf-16-le"))
+    assert main(["benford", str(p), "--column", "Amount", "--test", "first", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 6000
