@@ -73,6 +73,12 @@ DIGIT_TESTS: dict[str, tuple[str, str]] = {
 }
 
 
+def _title(key: str, lang: str, **kw: Any) -> str:
+    """A chart title: the label, starting with a capital in English ("Fiscal revenue: reported series")."""
+    text = t(key, lang, **kw)
+    return text[:1].upper() + text[1:] if lang == "en" else text
+
+
 def digit_test_label(test: str, lang: str) -> str:
     """``"last digit, uniform"`` -> ``末位数字`` / ``last digit`` (the expectation is named apart)."""
     key = str(test).split(",")[0].strip().lower()
@@ -422,7 +428,7 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
         lab = indicator_label(shown, lang)
         expected = expected if isinstance(expected, Mapping) else None
         flagged, breaks = _ranges(sub), _breaks(sub)
-        svg = charts.time_series(series, lang=lang, title=t(title_key, lang, indicator=lab),
+        svg = charts.time_series(series, lang=lang, title=_title(title_key, lang, indicator=lab),
                                  flagged=flagged, breaks=breaks, expected=expected,
                                  expected_label=exp_label, unit=unit_label(units.get(str(shown), ""), lang))
         if cap_key == "ch_series_caption":  # the caption explains what is drawn, nothing more
@@ -460,7 +466,7 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
             svg = charts.growth_comparison(ev["reported_growth"], lang=lang, implied=ev.get("implied_growth"),
                                            proxies=prox, flagged=flagged, reported_label=lab,
                                            implied_label=t("ch_implied", lang),
-                                           title=t("ch_growth_title", lang, indicator=lab))
+                                           title=_title("ch_growth_title", lang, indicator=lab))
             if svg:
                 sep = "、" if lang == "zh" else ", "
                 out.append(Chart("proxy", svg, t("ch_growth_caption", lang, indicator=lab, region=region_name,
@@ -483,7 +489,7 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
         lab, plab = indicator_label(ind, lang), indicator_label(proxy, lang)
         sub = fr[(fr["indicator"] == ind)]
         res = charts.proxy_comparison(series, pser, lang=lang, label=lab, proxy_label=plab, flagged=_ranges(sub),
-                                      title=t("ch_proxy", lang, indicator=lab, proxy=plab))
+                                      title=_title("ch_proxy", lang, indicator=lab, proxy=plab))
         if res:
             svg, base = res
             out.append(Chart("proxy", svg, t("ch_proxy_caption", lang, indicator=lab, proxy=plab, region=region_name,
@@ -503,7 +509,7 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
         tlab = digit_test_label(test, lang)
         tlab = tlab[:1].upper() + tlab[1:] if lang == "en" else tlab
         svg = charts.digit_chart(ev["digits"], int(nn) if _finite(nn) else None, lang=lang,
-                                 title=t("ch_digits", lang, test=tlab), expected_name=exp_label)
+                                 title=_title("ch_digits", lang, test=tlab), expected_name=exp_label)
         if svg:
             n_txt = str(int(nn)) if _finite(nn) else "?"
             out.append(Chart("digits", svg, t("ch_digits_caption", lang, region=region_name, n=n_txt,
@@ -534,7 +540,7 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
             scen, fan = None, None  # the projection is of another ratio than the series: do not mix them
         # crossing years belong to the projection: shown only with it
         cross = _flat_crossing(ev.get("crossing_years"), lang) if (fan or scen) else {}
-        svg = charts.debt_trajectory(hist, lang=lang, title=t("ch_debt", lang, indicator=lab), grade_lines=grade,
+        svg = charts.debt_trajectory(hist, lang=lang, title=_title("ch_debt", lang, indicator=lab), grade_lines=grade,
                                      fan=fan, scenarios=scen, crossing=cross)
         if svg:
             sep = "、" if lang == "zh" else ", "
