@@ -395,7 +395,8 @@ def _other_high(doc: _Doc, data: RunData, shown_regions: set[str]) -> None:
         doc.add(f"#block(breakable: false, width: 100%)[#text(size: 10pt, fill: hdr)[{txt(head)}] "
                 f"#text(size: 7.5pt, fill: luma(110))[{txt(rec['finding_id'] + ' · ' + str(rec['detector']) + ' · q ' + q)}]"
                 f"\n\n{txt(content.summary_text(rec, lang))}\n\n"
-                f"#text(fill: hdr)[{txt(doc.t('what_to_check'))}:] {txt(content.what_to_check(rec, lang))}{fig}]")
+                f"#text(fill: hdr)[{txt(doc.t('what_to_check') + ('：' if lang == 'zh' else ':'))}] "
+                f"{txt(content.what_to_check(rec, lang))}{fig}]")
 
 
 def _worklist(doc: _Doc, rows: list[dict], source: str) -> None:

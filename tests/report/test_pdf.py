@@ -174,3 +174,15 @@ def test_region_named_alike_in_every_chinese_table(run_dir):
     top = data.regions.iloc[0]
     assert f"{top.region_name}（{top.region_code}）" in zh and f"{top.region_name} ({top.region_code})" not in zh
     assert f"{top.region_name} ({top.region_code})" in en
+
+
+def test_other_regions_blocks_use_chinese_colon(run_dir):
+    """"核查要点: …" had an ASCII colon in the Chinese blocks of high findings of other regions."""
+    from detect.report.pdf import build_source
+    from detect.report.rundata import load_run
+
+    data = load_run(run_dir, date="2026-01-15")
+    zh = build_source(data, "zh", 1, [], "none").source()   # one section: the other regions get blocks
+    assert '"核查要点："' in zh and '"核查要点";:' not in zh
+    en = build_source(data, "en", 1, [], "none").source()
+    assert '"What to check:"' in en
