@@ -162,7 +162,7 @@ def _raw_tables(path: Path) -> tuple[list[tuple[str, pd.DataFrame]], str]:
             sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
         except Exception as exc:
             raise InputError(f"{name}: not a readable Excel .xlsx file ({exc})") from None
-        extras = _xlsx_merges_and_formulas(path)
+        extras = _xlsx_extras(path)
         return [(s, _apply_xlsx_extras(df.map(_cell_text), *extras.get(str(s), ([], {}))))
                 for s, df in sheets.items()], "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -188,27 +188,64 @@ def _raw_tables(path: Path) -> tuple[list[tuple[str, pd.DataFrame]], str]:
     return [("", _read_csv_text(text, name))], f"csv ({enc})"
 
 
-def _xlsx_merges_and_formulas(path: Path) -> dict[str, tuple[list[tuple[int, int, int, int]], dict]]:
-    """What ``pd.read_excel`` does not show, per sheet name: merged ranges ``(row0, col0, row1, col1)``
-    (0-based, inclusive) and formula cells with no saved result ``{(row, col): "=formula"}``.
+def _xlsx_percent_styles(zf, local) -> set[str]:
+    """Indexes (as text) of the cell formats that show a number as a per cent (``0%``, ``0.00%``,
+    custom codes with a ``%`` outside quotes): such a cell stores 0.12 for what it shows as 12%."""
+    import xml.etree.ElementTree as ET
 
-    A merged cell (a region name spanning its years, common in yearbook tables) holds its value in
-    the top-left cell only; the others read as empty. A formula written by a program that does not
-    calculate (no cached ``<v>``) reads as empty too, which would pass for a figure reported missing.
-    Read from the sheets' XML in one streaming pass; a part that cannot be read gives nothing extra.
+    try:
+        styles = ET.fromstring(zf.read("xl/styles.xml"))
+    except KeyError:
+        return set()
+    pct_ids = {"9", "10"}                                   # built-in 0% and 0.00%
+    for el in styles.iter():
+        if local(el.tag) == "numFmt":
+            code = re.sub(r'"[^"]*"|\\.', "", el.get("formatCode", ""))
+            if "%" in code:
+                pct_ids.add(el.get("numFmtId"))
+    out = set()
+    for el in styles.iter():
+        if local(el.tag) == "cellXfs":
+            for i, xf in enumerate(x for x in el if local(x.tag) == "xf"):
+                if xf.get("numFmtId") in pct_ids:
+                    out.add(str(i))
+    return out
+
+
+def _xlsx_extras(path: Path) -> dict[str, tuple[list[tuple[int, int, int, int]], dict]]:
+    """What ``pd.read_excel`` does not show, per sheet name: merged ranges ``(row0, col0, row1, col1)``
+    (0-based, inclusive) and cells whose text must differ from the stored value ``{(row, col): text}``.
+
+    * A merged cell (a region name spanning its years, common in yearbook tables) holds its value in
+      the top-left cell only; the others read as empty.
+    * A formula written by a program that does not calculate (no cached ``<v>``) reads as empty,
+      which would pass for a figure reported missing: its text becomes ``=formula``.
+    * A number formatted as a per cent is stored as a fraction (12% as 0.12): its text becomes
+      ``12%``, what the sheet shows (a growth rate of 0.12 would be read as 0.12 %).
+
+    Read from the sheets' XML in one streaming pass (only sheets that have any of these); a part
+    that cannot be read gives nothing extra.
     """
     import posixpath
     import xml.etree.ElementTree as ET
     import zipfile
+    from decimal import Decimal, InvalidOperation
 
     from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, range_boundaries
 
     def local(tag: str) -> str:
         return tag.rsplit("}", 1)[-1]
 
+    def rc(ref: str) -> tuple[int, int]:
+        col, row = coordinate_from_string(ref)
+        return row - 1, column_index_from_string(col) - 1
+
     out: dict[str, tuple[list, dict]] = {}
     try:
         with zipfile.ZipFile(path) as zf:
+            pct = _xlsx_percent_styles(zf, local)
+            pct_attr = re.compile(rb'\ss="(?:' + b"|".join(re.escape(x.encode()) for x in sorted(pct)) + rb')"') \
+                if pct else None
             rels = {}
             for el in ET.fromstring(zf.read("xl/_rels/workbook.xml.rels")):
                 target = el.get("Target", "")
@@ -224,9 +261,10 @@ def _xlsx_merges_and_formulas(path: Path) -> dict[str, tuple[list[tuple[int, int
                     continue
                 with zf.open(part) as fh:
                     data = fh.read()
-                if b"mergeCell" not in data and not _XML_FORMULA.search(data):
+                if (b"mergeCell" not in data and not _XML_FORMULA.search(data)
+                        and not (pct_attr and pct_attr.search(data))):
                     continue
-                merges, formulas = [], {}
+                merges, cells = [], {}
                 for _, c in ET.iterparse(io.BytesIO(data), events=("end",)):
                     t = local(c.tag)
                     if t == "mergeCell" and c.get("ref"):
@@ -242,28 +280,33 @@ def _xlsx_merges_and_formulas(path: Path) -> dict[str, tuple[list[tuple[int, int
                         # an empty <v> of a string-typed cell is a formula's computed "" (=IF(…, "")), not "never computed"
                         has_value = v is not None and bool(v.text or "".join(v.itertext()) or c.get("t") == "str")
                         if f is not None and not has_value and c.get("r"):
-                            col, row = coordinate_from_string(c.get("r"))
-                            formulas[(row - 1, column_index_from_string(col) - 1)] = "=" + (f.text or "(shared formula)")
+                            cells[rc(c.get("r"))] = "=" + (f.text or "(shared formula)")
+                        elif (has_value and c.get("s") in pct and c.get("t", "n") == "n" and c.get("r")
+                              and v.text):
+                            try:
+                                cells[rc(c.get("r"))] = format(Decimal(v.text.strip()).scaleb(2), "f") + "%"
+                            except InvalidOperation:
+                                pass
                         c.clear()
                     elif t == "row":
                         c.clear()
-                out[el.get("name")] = (merges, formulas)
+                out[el.get("name")] = (merges, cells)
     except (KeyError, ValueError, zipfile.BadZipFile, ET.ParseError):
         return {}
     return out
 
 
-def _apply_xlsx_extras(df: pd.DataFrame, merges: list, formulas: dict) -> pd.DataFrame:
-    """Write the uncalculated formulas' text into their cells (so they are excluded with a reason,
-    not taken as missing) and spread each merged range's top-left value over the range."""
-    if not merges and not formulas:
+def _apply_xlsx_extras(df: pd.DataFrame, merges: list, cells: dict) -> pd.DataFrame:
+    """Write the cells' texts (uncalculated formulas, per cents as shown) and spread each merged
+    range's top-left value over the range."""
+    if not merges and not cells:
         return df
-    nrow = max([df.shape[0]] + [r + 1 for r, _ in formulas])
-    ncol = max([df.shape[1]] + [c + 1 for _, c in formulas])
+    nrow = max([df.shape[0]] + [r + 1 for r, _ in cells])
+    ncol = max([df.shape[1]] + [c + 1 for _, c in cells])
     if (nrow, ncol) != df.shape:
         df = df.reindex(index=range(nrow), columns=range(ncol), fill_value="")
     df = df.copy()
-    for (r, c), text in formulas.items():
+    for (r, c), text in cells.items():
         df.iat[r, c] = text
     for r0, c0, r1, c1 in merges:
         if r0 >= df.shape[0] or c0 >= df.shape[1]:

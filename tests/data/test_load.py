@@ -415,3 +415,29 @@ def test_utf16_unicode_text_export(tmp_path):
     _accounting_holds(res)
     assert res.inputs[0]["format"] == "csv (utf-16)"
     assert res.panel.data["value"].tolist() == [28626.58, 13803.14]
+
+
+def test_xlsx_percent_formatted_rates_read_as_shown(tmp_path):
+    # a cell formatted 0.0% stores 0.075 for what the sheet shows as 7.5%: the growth target was read as
+    # 0.075 (%), a hundredfold error; now the cell reads "7.5%" as shown, and a per-cent formatted money
+    # figure is excluded as a per-cent value for a level
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["地区", "年份", "经济增长目标", "地区生产总值", "夜间灯光"])
+    ws.append(["辽宁省", 2014, 0.075, 28626.58, 0.5])
+    ws.append(["辽宁省", 2015, 0.06, 0.3, 12])
+    for ref, fmt in (("C2", "0.0%"), ("C3", "0%"), ("D3", "0.00%"), ("E2", '0.0"%"')):  # E2: a literal "%" text
+        ws[ref].number_format = fmt
+    p = tmp_path / "pct.xlsx"
+    wb.save(p)
+    res = load(p)
+    _accounting_holds(res)
+    d = res.panel.data.set_index(["indicator", "period"])
+    assert d.loc[("growth_target", "2014"), "value"] == 7.5 and d.loc[("growth_target", "2014"), "raw"] == "7.5"
+    assert d.loc[("growth_target", "2015"), "value"] == 6.0
+    assert d.loc[("gdp", "2014"), "value"] == 28626.58
+    assert d.loc[("night_lights", "2014"), "value"] == 0.5                 # "%" in quotes is literal text
+    assert res.exclusions["raw_value"].tolist() == ["30%"]
+    assert res.exclusions["reason"].iat[0].startswith("a per-cent value for gdp")
