@@ -205,6 +205,7 @@ def _stamp(wb, db: str, rows: Sequence[dict[str, Any]], date: _dt.date) -> None:
     with Register(db, today=date.isoformat(), create=False) as reg:
         stamp_workbook(wb, reg, [r["finding_id"] for r in rows],
                        shown_notes={r["finding_id"]: r.get("notes") or "" for r in rows},
+                       shown_due={r["finding_id"]: r.get("deadline") or "" for r in rows},
                        exported_at=f"{date.isoformat()}T00:00:00.000000Z")
 
 

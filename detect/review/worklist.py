@@ -77,7 +77,8 @@ def _unneutralise(text: str) -> str:
 
 
 def stamp_workbook(wb: Any, reg: Register, finding_ids: Any = None, *, table: pd.DataFrame | None = None,
-                   shown_notes: dict[str, str] | None = None, exported_at: str | None = None) -> str:
+                   shown_notes: dict[str, str] | None = None, shown_due: dict[str, Any] | None = None,
+                   exported_at: str | None = None) -> str:
     """Add the very hidden export sheet to an openpyxl workbook, so that it can be imported.
 
     The sheet holds the export stamp and, for each finding, its editable values and row version
@@ -87,6 +88,8 @@ def stamp_workbook(wb: Any, reg: Register, finding_ids: Any = None, *, table: pd
     ``owner``, ``due_date`` (or ``deadline``), ``new_note`` (or ``notes``), ``by``,
     ``dismiss_reason``, ``evidence_note`` — header labels of the report's worklist in English or
     Chinese are recognised.
+    The deadline each row shows is recorded too: where the sheet displays one the register does not
+    hold (the run report's suggestion from a debt stress test), leaving it as shown is not an edit.
 
     Parameters
     ----------
@@ -99,6 +102,10 @@ def stamp_workbook(wb: Any, reg: Register, finding_ids: Any = None, *, table: pd
     shown_notes : dict, optional
         ``{finding_id: text}`` already shown in a ``notes`` column (e.g. ``status_table``'s note);
         on import, only text added to it becomes a new note.
+    shown_due : dict, optional
+        ``{finding_id: deadline}`` shown in the deadline column (date or ``YYYY-MM-DD``); on import, a
+        deadline left as shown is not an edit. Default: read from the sheet (not possible in a
+        write-only workbook: then the register's deadlines are taken as shown).
     exported_at : str, optional
 
     Returns
@@ -121,12 +128,62 @@ def stamp_workbook(wb: Any, reg: Register, finding_ids: Any = None, *, table: pd
     meta.append(["register", _cell(str(reg.path.resolve()))])
     meta.append(["today", reg.today])
     meta.append([])
-    meta.append(["finding_id", *_TRACKED, "version", "shown_note"])
+    # The deadline the worklist sheet shows (the run report's may suggest one from a stress test that the
+    # register does not hold): the import compares reviewers' cells with it, so leaving it is no edit.
+    if shown_due is not None:
+        shown_cols, shown_vals = ["due_date"], {f: {"due_date": _shown_text("due_date", d)} for f, d in shown_due.items()}
+    else:
+        shown_cols, shown_vals = _shown_values(wb)
+    meta.append(["finding_id", *_TRACKED, "version", "shown_note", *[f"shown_{c}" for c in shown_cols]])
     shown = shown_notes or {}
     for r in t.to_dict("records"):
+        sv = shown_vals.get(r["finding_id"], {})
         meta.append([r["finding_id"], *[_cell(r[c] or None) for c in _TRACKED], int(r["version"]),
-                     _cell(shown.get(r["finding_id"]) or None)])
+                     _cell(shown.get(r["finding_id"]) or None),
+                     *[_cell(sv.get(c, r[c] or "") or None) for c in shown_cols]])
     return stamp
+
+
+def _data_sheet(wb: Any) -> Any:
+    """The sheet reviewers edit: ``worklist``, else the first visible one."""
+    visible = [n for n in wb.sheetnames if wb[n].sheet_state == "visible" and n != META_SHEET]
+    return wb[SHEET if SHEET in wb.sheetnames else (visible[0] if visible else wb.sheetnames[0])]
+
+
+def _header_keys(row: Any) -> list[str]:
+    aliases = _header_aliases()
+    return [aliases.get(_clean_text(h), aliases.get(_clean_text(h).lower(), "")) for h in row]
+
+
+def _shown_text(col: str, v: Any) -> str:
+    """A cell as the import reads it (status names, ``YYYY-MM-DD`` dates), to compare with reviewers' cells."""
+    if col == "status":
+        return _status(v)
+    if col == "due_date":
+        try:
+            return parse_date(v, "due_date") or ""
+        except InputError:
+            return _text(v)
+    return _text(v)
+
+
+def _shown_values(wb: Any) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """Shown columns (the deadline) the data sheet has, and ``{finding_id: {column: shown text}}``."""
+    ws = _data_sheet(wb)
+    if not hasattr(ws, "iter_rows"):   # a write-only workbook cannot be read back
+        return [], {}
+    rows = ws.iter_rows(values_only=True)
+    header = _header_keys(next(rows, None) or ())
+    if "finding_id" not in header:
+        return [], {}
+    cols = [c for c in ("due_date",) if c in header]
+    out: dict[str, dict[str, str]] = {}
+    for row in rows:
+        rec = {h: v for h, v in zip(header, row) if h}
+        fid = _text(rec.get("finding_id"))
+        if fid:
+            out[fid] = {c: _shown_text(c, rec.get(c)) for c in cols}
+    return cols, out
 
 
 def export_xlsx(reg: Register, path: str | os.PathLike, *, status: Any = None, region: str | None = None,
@@ -235,14 +292,12 @@ def _read_sheet(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any], dict[
         raise InputError(f"worklist {path} not found") from None
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise InputError(f"{path} is not an Excel worklist (.xlsx): {exc}") from None
-    visible = [n for n in wb.sheetnames if wb[n].sheet_state == "visible"]
-    name = SHEET if SHEET in wb.sheetnames else (visible[0] if visible else wb.sheetnames[0])
-    ws = wb[name]
+    ws = _data_sheet(wb)
+    name = ws.title
     rows = list(ws.iter_rows(values_only=True))
     if not rows:
         raise InputError(f"sheet {name!r} of {path} is empty")
-    aliases = _header_aliases()
-    header = [aliases.get(_clean_text(h), aliases.get(_clean_text(h).lower(), "")) for h in rows[0]]
+    header = _header_keys(rows[0])
     if "finding_id" not in header:
         raise InputError(f"{path} is not a worklist: sheet {name!r} has no finding_id column; export one with "
                          "`detect review export --xlsx FILE`")
@@ -377,14 +432,19 @@ def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, An
         orig = {c: cur[c] for c in _TRACKED} | {"version": v}
     base = {c: (_text(orig.get(c)) if c != "due_date" else (parse_date(orig.get(c), "due_date") or ""))
             for c in _TRACKED}
-    # A column the sheet does not have is not an edit.
+    # A cell is edited when it differs from what the sheet showed: the register's value (a deadline: the one
+    # the sheet displayed, recorded by stamp_workbook); a column the sheet does not have is not an edit.
+    shown = {c: _text(orig[f"shown_{c}"]) for c in _TRACKED if f"shown_{c}" in orig}
     want = {c: base[c] for c in _TRACKED}
     if "status" in rec:
         want["status"] = _status(rec.get("status"))
     if "owner" in rec:
         want["owner"] = _text(rec.get("owner"))
     if "due_date" in rec:
-        want["due_date"] = parse_date(rec.get("due_date"), "due_date") or ""
+        if "due_date" in shown and _shown_text("due_date", rec.get("due_date")) == shown["due_date"]:
+            want["due_date"] = base["due_date"]   # left as shown
+        else:
+            want["due_date"] = parse_date(rec.get("due_date"), "due_date") or ""
     for c in ("dismiss_reason", "evidence_note"):
         if c in rec:
             want[c] = _text(rec.get(c))

@@ -395,3 +395,52 @@ def test_emptied_deadline_is_refused_not_reported_as_applied(filled, tmp_path):
     assert not rep.applied and [r[1] for r in rep.rejected] == [fid(E)]
     assert "deadline cannot be emptied" in rep.rejected[0][2]
     assert reg.get(fid(E)) == before
+
+
+def test_values_the_sheet_showed_are_not_edits(filled, tmp_path):
+    """The run report's worklist may show a value the register does not hold (a deadline suggested from a stress
+    test the register does not pre-fill); a reviewer who leaves it alone has not edited it. The whole untouched
+    worklist was refused (exit 2: 'who made this change?' / 'a deadline needs an owner')."""
+    pytest.importorskip("detect.report.i18n")
+    reg = filled
+    ids = [fid(B), fid(E), fid(F)]
+    wb = _report_style_workbook(reg, ids, 1)
+    ws = wb.active
+    for r in (2, 3, 4):
+        ws.cell(r, 4, datetime(2024, 6, 30))                # shown deadline, not in the register
+    stamp_workbook(wb, reg, ids, shown_notes={f: "not reproduced in run R1" for f in ids})
+    wb.save(tmp_path / "shown.xlsx")
+    rep = import_xlsx(reg, tmp_path / "shown.xlsx")
+    assert rep.ok and rep.unchanged == 3 and not rep.applied, rep.summary()
+    ws.cell(3, 3, "孙")                                      # E: an owner; the shown deadline left alone
+    ws.cell(4, 4, datetime(2026, 12, 31))                   # F: the deadline changed: an edit (needs an owner)
+    ws.cell(4, 3, "钱")
+    wb.save(tmp_path / "shown.xlsx")
+    rep = import_xlsx(reg, tmp_path / "shown.xlsx", by="王")
+    assert rep.ok and rep.unchanged == 1, rep.summary()
+    e, f = reg.get(fid(E)), reg.get(fid(F))
+    assert (e["owner"], e["due_date"]) == ("孙", None)
+    assert (f["owner"], f["due_date"], f["due_source"]) == ("钱", "2026-12-31", "reviewer")
+
+
+def test_write_only_workbook_stamped_with_the_deadlines_it_shows(filled, tmp_path):
+    """The run report writes its worklist with a write-only openpyxl workbook (nothing to read back): the
+    deadlines it shows come as ``shown_due``."""
+    from openpyxl import Workbook
+
+    reg = filled
+    ids = [fid(E), fid(F)]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("worklist")
+    ws.append(["finding_id", "status", "owner", "deadline"])
+    for f in ids:
+        ws.append([f, "open", None, datetime(2024, 6, 30)])
+    stamp_workbook(wb, reg, ids, shown_due={f: "2024-06-30" for f in ids})
+    wb.save(tmp_path / "wo.xlsx")
+    rep = import_xlsx(reg, tmp_path / "wo.xlsx")
+    assert rep.ok and rep.unchanged == 2, rep.summary()
+    wb2 = Workbook(write_only=True)                     # without shown_due it still stamps (register's values)
+    wb2.create_sheet("worklist").append(["finding_id", "status"])
+    stamp_workbook(wb2, reg, ids)
+    wb2.save(tmp_path / "wo2.xlsx")
+    assert import_xlsx(reg, tmp_path / "wo2.xlsx").ok
