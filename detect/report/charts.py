@@ -346,18 +346,21 @@ def debt_trajectory(history: Mapping[Any, Any] | None, *, lang: str, title: str 
         by_rank = ["#c0392b", "#e67e22", "#d4ac0d"]  # highest line red, then orange, then yellow
         gl = sorted(((str(k), _num(v)) for k, v in (grade_lines or {}).items() if math.isfinite(_num(v))),
                     key=lambda kv: -kv[1])
+        lines = []
         for rank, (name, v) in enumerate(gl):
-            if True:
-                c = next((col for key, col in gcol.items() if key in name.lower()),
-                         by_rank[rank] if rank < len(by_rank) and len(gl) > 1 else _GREY)
-                ax.axhline(v, color=c, lw=1.0, ls="-", alpha=0.9)
-                ax.annotate(plain(name), xy=(1.0, v), xycoords=("axes fraction", "data"), fontsize=7, color=c,
-                            ha="left", va="center", xytext=(2, 0), textcoords="offset points")
+            c = next((col for key, col in gcol.items() if key in name.lower()),
+                     by_rank[rank] if rank < len(by_rank) and len(gl) > 1 else _GREY)
+            ax.axhline(v, color=c, lw=1.0, ls="-", alpha=0.9)
+            lines.append((name, v, c))
         for name, yr in sorted((crossing or {}).items()):
             x = period_x(yr)
             if x is not None:
                 ax.axvline(x, color=_FLAG, lw=0.7, ls=(0, (2, 2)), alpha=0.7)
         _year_axis(ax, xs_all)
+        if len(ax.get_legend_handles_labels()[0]) > 3:  # room above the data for a legend of 2+ rows
+            lo, hi = ax.get_ylim()
+            ax.set_ylim(lo, hi + 0.22 * (hi - lo))
+        _label_lines(ax, fig, lines)
         # ratios are drawn as shares (1.2) and read as percentages, like their grade lines ("120%")
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
         if ylabel:
@@ -366,6 +369,26 @@ def debt_trajectory(history: Mapping[Any, Any] | None, *, lang: str, title: str 
             ax.set_title(plain(title), loc="left")
         ax.legend(loc="upper left", ncols=3)
         return _svg(fig)
+
+
+#: Least distance (points) between two grade-line labels at the right edge of a debt chart.
+_LABEL_GAP_PT = 8.0
+
+
+def _label_lines(ax, fig, lines: Sequence[tuple[str, float, str]]) -> None:
+    """Name each horizontal line at the right edge, highest first, nudging a label down when it
+    would overlap the one above (120% and 100% on a chart reaching 500%)."""
+    lo, hi = ax.get_ylim()
+    if not lines or hi <= lo:
+        return
+    height_pt = ax.get_position().height * fig.get_figheight() * 72
+    prev = math.inf
+    for name, v, c in sorted(lines, key=lambda x: -x[1]):
+        at = (v - lo) / (hi - lo) * height_pt
+        pos = min(at, prev - _LABEL_GAP_PT)
+        prev = pos
+        ax.annotate(plain(name), xy=(1.0, v), xycoords=("axes fraction", "data"), fontsize=7, color=c,
+                    ha="left", va="center", xytext=(2, pos - at), textcoords="offset points")
 
 
 def _num(v: Any) -> float:

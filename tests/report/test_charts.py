@@ -45,3 +45,15 @@ def test_svg_deterministic_and_mathtext_safe():
     a, b = charts.time_series(s, **kw), charts.time_series(s, **kw)
     assert a == b and "<svg" in a
     assert charts.ranked_regions([("$a$ 省 $", 2.0, "high")], "zh")
+
+
+def test_grade_line_labels_do_not_overlap():
+    """On a debt ratio reaching 500 % the 100% and 120% labels at the right edge were drawn on top of
+    each other; each label keeps at least its own height (7 pt) from the next."""
+    import re
+
+    h = {str(2014 + k): 0.7 + 0.5 * k for k in range(9)}
+    svg = charts.debt_trajectory(h, lang="en", grade_lines={"100%": 1.0, "120%": 1.2, "200%": 2.0, "300%": 3.0})
+    ys = sorted(float(m.group(1)) for m in re.finditer(r'font-size: 7px[^>]*y="([\d.]+)"[^>]*>\d+%</text>', svg))
+    assert len(ys) == 4
+    assert min(b - a for a, b in zip(ys, ys[1:])) >= 8.0, ys
