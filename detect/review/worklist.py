@@ -253,8 +253,11 @@ def export_xlsx(reg: Register, path: str | os.PathLike, *, status: Any = None, r
         FormulaRule(formula=[f'AND(${dl}2<>"",${dl}2<TODAY(),OR({active}))'], fill=overdue_fill))
 
     stamp_workbook(wb, reg, table=t, exported_at=exported_at)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        wb.save(path)
+    except OSError as exc:
+        raise InputError(f"cannot write the worklist {path}: {exc.strerror or exc}") from None
     return len(t)
 
 

@@ -315,3 +315,13 @@ def test_list_piped_into_head_is_not_an_error(tmp_path, make_run):
     p.stderr.close()
     assert "internal error" not in err and "Traceback" not in err and "Exception ignored" not in err, err
     assert p.returncode != 3
+
+
+def test_export_to_a_place_that_cannot_be_written_is_one_message(db, tmp_path, capsys):
+    """(It was an internal error, exit 3, for a read-only disk or a folder path that is a file.)"""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    capsys.readouterr()
+    assert main(["review", "export", "--xlsx", str(blocker / "w.xlsx"), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write the worklist" in err and "internal error" not in err, err
