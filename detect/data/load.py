@@ -135,7 +135,6 @@ def _read_csv_text(text: str, name: str) -> pd.DataFrame:
             raise InputError(f"{name}: not a readable CSV file ({exc})") from None
         width = max((len(r) for r in rows), default=0)
         df = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], columns=range(width), dtype=object)
-    df.attrs["delimited"] = True
     return df
 
 
@@ -163,8 +162,11 @@ def _raw_tables(path: Path) -> tuple[list[tuple[str, pd.DataFrame]], str]:
         except Exception as exc:
             raise InputError(f"{name}: not a readable Excel .xlsx file ({exc})") from None
         extras = _xlsx_extras(path)
-        return [(s, _apply_xlsx_extras(df.map(_cell_text), *extras.get(str(s), ([], {}))))
-                for s, df in sheets.items()], "xlsx"
+        tables = [(s, _apply_xlsx_extras(df.map(_cell_text), *extras.get(str(s), ([], {}))))
+                  for s, df in sheets.items()]
+        for _, df in tables:   # cells right of a sheet's header are notes, not shifted fields (see _records)
+            df.attrs["spreadsheet"] = True
+        return tables, "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(f"{name}: old Excel .xls format is not supported; save it as .xlsx or CSV")
     data = path.read_bytes()
@@ -552,11 +554,12 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
         excl.add(name, rownum[blank.values], "", "", "empty row")
     body, rownum = body[~blank.values].reset_index(drop=True), rownum[~blank.values]
     info["empty_rows"] = int(blank.sum())
-    # delimited text: a row with more fields than the header has a separator inside a value
-    # ("1,234.5" unquoted in a comma file); its fields are shifted, so none of them can be trusted
+    # delimited text (any table but an Excel sheet, whose cells beside the header may be notes): a row
+    # with more fields than the header has a separator inside a value ("1,234.5" unquoted in a comma
+    # file); its fields are shifted, so none of them can be trusted
     problem = pd.Series("", index=body.index, dtype=object)
     last = max((j for j, h in enumerate(headers) if h), default=-1)
-    if raw.attrs.get("delimited") and body.shape[1] > last + 1:
+    if not raw.attrs.get("spreadsheet") and body.shape[1] > last + 1:
         over = body.iloc[:, last + 1:].astype(str).apply(lambda c: c.str.strip() != "").any(axis=1)
         problem[over.values] = ("the row has more fields than the header (a separator inside an unquoted "
                                 "value such as 1,234.5?)")

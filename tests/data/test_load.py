@@ -441,3 +441,18 @@ def test_xlsx_percent_formatted_rates_read_as_shown(tmp_path):
     assert d.loc[("night_lights", "2014"), "value"] == 0.5                 # "%" in quotes is literal text
     assert res.exclusions["raw_value"].tolist() == ["30%"]
     assert res.exclusions["reason"].iat[0].startswith("a per-cent value for gdp")
+
+
+def test_xlsx_note_beside_the_table_is_not_a_shifted_row(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["region_code", "indicator", "period", "value"])
+    ws.append(["110000", "gdp", 2015, 100, None, "注：初步核算数"])
+    ws.append(["110000", "gdp", 2016, 110])
+    p = tmp_path / "note.xlsx"
+    wb.save(p)
+    res = load(p)
+    _accounting_holds(res)
+    assert res.panel.data["value"].tolist() == [100.0, 110.0] and res.rows_excluded == 0
