@@ -126,6 +126,7 @@ def stamp_workbook(wb: Any, reg: Register, finding_ids: Any = None, *, table: pd
     meta.append(["stamp", stamp])
     meta.append(["exported_at", exported_at])
     meta.append(["register", _cell(str(reg.path.resolve()))])
+    meta.append(["register_created", _register_created(reg)])
     meta.append(["today", reg.today])
     meta.append([])
     # The deadline the worklist sheet shows (the run report's may suggest one from a stress test that the
@@ -142,6 +143,14 @@ def stamp_workbook(wb: Any, reg: Register, finding_ids: Any = None, *, table: pd
                      _cell(shown.get(r["finding_id"]) or None),
                      *[_cell(sv.get(c, r[c] or "") or None) for c in shown_cols]])
     return stamp
+
+
+def _register_created(reg: Register) -> str:
+    """When the register was created and its first run recorded (kept by its copies, to the microsecond):
+    tells one register from another."""
+    row = reg.conn.execute("SELECT (SELECT value FROM meta WHERE key = 'created_at'), "
+                           "(SELECT recorded_at FROM run_recordings ORDER BY seq LIMIT 1)").fetchone()
+    return " / ".join(str(x) for x in row if x)
 
 
 def _data_sheet(wb: Any) -> Any:
@@ -385,6 +394,10 @@ def import_xlsx(reg: Register, path: str | os.PathLike, *, by: str = "", dry_run
     p = Path(path)
     data, meta, orig = _read_sheet(p)
     stamp = _clean_text(meta.get("stamp")) or "E-unstamped"
+    made_in = _clean_text(meta.get("register_created"))
+    if made_in and not _register_created(reg).startswith(made_in):  # (exported before any run: a prefix)
+        raise InputError(f"{p} was exported from another register ({_clean_text(meta.get('register'))}), not from "
+                         f"{reg.path} or a copy of it; import it into the register it came from (--db)")
     source = f"import:{stamp}"
     rep = ImportReport(dry_run=dry_run)
     seen: set[str] = set()

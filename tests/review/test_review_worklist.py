@@ -444,3 +444,28 @@ def test_write_only_workbook_stamped_with_the_deadlines_it_shows(filled, tmp_pat
     stamp_workbook(wb2, reg, ids)
     wb2.save(tmp_path / "wo2.xlsx")
     assert import_xlsx(reg, tmp_path / "wo2.xlsx").ok
+
+
+def test_worklist_of_another_register_is_refused(filled, tmp_path, make_run):
+    """A worklist exported from register A and imported into register B (another DETECT_DB) applied its edits
+    to B wherever the row versions happened to match (every untouched finding is at version 1). A copy of A
+    (same register, moved or restored) is still accepted."""
+    import shutil
+
+    from detect.review.store import Register
+
+    path = tmp_path / "w.xlsx"
+    export_xlsx(filled, path)
+    wb, ws, col, rows = _open(path)
+    ws.cell(rows[fid(E)], col["owner"], "孙")
+    ws.cell(rows[fid(E)], col["by"], "周")
+    wb.save(path)
+    with Register(tmp_path / "other.sqlite", today="2026-06-01") as other:
+        other.record_run(make_run([finding(r) for r in (A, B, C, D, E, F)]))
+        with pytest.raises(InputError, match="exported from another register"):
+            import_xlsx(other, path)
+        assert other.get(fid(E))["status"] == "open"
+    filled.close()
+    shutil.copyfile(filled.path, tmp_path / "copy.sqlite")
+    with Register(tmp_path / "copy.sqlite", today="2026-06-01") as copy:
+        assert import_xlsx(copy, path).ok and copy.get(fid(E))["owner"] == "孙"
