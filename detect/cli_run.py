@@ -56,6 +56,8 @@ def check_out_dir(out: str | Path) -> Path:
     internal error after the whole run); nothing is created here."""
     from detect.exceptions import UsageError
 
+    if not str(out).strip():   # an unset shell variable: Path("") is the current directory
+        raise UsageError("--out is empty; give the run directory")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a directory")

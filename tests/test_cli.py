@@ -212,15 +212,17 @@ def test_malformed_config_exit_2_one_line(tmp_path, capsys, toml, message):
     assert not out.exists()                                               # refused before any work
 
 
-@pytest.mark.parametrize("make_out", ["file", "under_a_file"])
-def test_output_dir_that_cannot_be_a_directory_exit_2(tmp_path, capsys, make_out):
+@pytest.mark.parametrize("make_out", ["file", "under_a_file", "empty"])
+def test_output_dir_that_cannot_be_a_directory_exit_2(tmp_path, capsys, monkeypatch, make_out):
     # was FileExistsError / NotADirectoryError reported as an internal error (exit 3) after the whole run
     f = tmp_path / "afile"
     f.write_text("x")
-    out = f if make_out == "file" else f / "sub"
-    assert main(["run", str(_small_csv(tmp_path)), "--out", str(out), "--no-register", "--quiet"]) == 2
+    out = {"file": str(f), "under_a_file": str(f / "sub"), "empty": ""}[make_out]   # "": wrote into the cwd
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(_small_csv(tmp_path)), "--out", out, "--no-register", "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "afile" in err and "internal error" not in err and err.count("\n") == 1, err
+    assert ("afile" in err or "--out is empty" in err) and "internal error" not in err and err.count("\n") == 1, err
+    assert not (tmp_path / "findings.csv").exists()
 
 
 def test_rerun_into_a_run_directory_leaves_no_stale_report(tmp_path):
