@@ -909,7 +909,8 @@ def load_result(panel_df: pd.DataFrame, excl: _Excl, inputs: list[dict], sheet_i
     """The LoadResult of validated panel rows: exclusions sorted, tables per file, accounting checked."""
     exclusions = excl.frame()
     for info in inputs:
-        info["tables"] = [t for t in sheet_info if t["table"].split("#")[0] == info["file"]]
+        f = info["file"]   # a table is "<file>" or "<file>#<sheet>"; the file name may itself hold a "#"
+        info["tables"] = [t for t in sheet_info if t["table"] == f or t["table"].startswith(f + "#")]
     result = LoadResult(panel=Panel(panel_df), exclusions=exclusions[list(EXCLUSION_COLUMNS)], inputs=inputs,
                         rows_in=int(rows_in), rows_used=int(len(panel_df)), rows_excluded=int(len(exclusions)))
     if result.rows_in != result.rows_used + result.rows_excluded:  # an internal invariant, never user error

@@ -456,3 +456,10 @@ def test_xlsx_note_beside_the_table_is_not_a_shifted_row(tmp_path):
     res = load(p)
     _accounting_holds(res)
     assert res.panel.data["value"].tolist() == [100.0, 110.0] and res.rows_excluded == 0
+
+
+def test_file_name_with_a_hash_keeps_its_tables_in_the_manifest(tmp_path):
+    # the file's tables were matched by splitting the label at "#": "a#1.csv" had none
+    p = _write(tmp_path, "a#1.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n")
+    res = load(p)
+    assert [t["layout"] for t in res.inputs[0]["tables"]] == ["long"]
