@@ -163,9 +163,19 @@ def province_code(name: object) -> str | None:
     return PROVINCE_CODES.get(s) or PROVINCE_CODES.get(norm_key(s))
 
 
+#: Labels of non-canonical indicators the detectors read (法定债务 = 一般债务 + 专项债务, see
+#: detect.debt._inputs.SUB_INDICATORS): labelled in summaries, but no header is mapped to them.
+EXTRA_LABELS: dict[str, tuple[str, str]] = {
+    "general_debt_balance": ("general-debt balance", "一般债务余额"),
+    "general_debt_limit": ("general-debt limit", "一般债务限额"),
+    "special_debt_balance": ("special-debt balance", "专项债务余额"),
+    "special_debt_limit": ("special-debt limit", "专项债务限额"),
+}
+
+
 def label(indicator: str, lang: str = "en") -> str:
     """Human label of an indicator in ``lang`` (the name itself when unknown)."""
-    entry = INDICATORS.get(indicator)
+    entry = INDICATORS.get(indicator) or EXTRA_LABELS.get(indicator)
     if entry is None:
         return indicator
     return entry[1] if lang == "zh" else entry[0]

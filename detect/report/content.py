@@ -54,11 +54,6 @@ DERIVED_LABELS: dict[str, tuple[str, str]] = {
     "self_sufficiency": ("fiscal self-sufficiency", "财政自给率"),
     "land_dependence": ("land-revenue dependence", "土地财政依赖度"),
     "nontax_share": ("non-tax share of revenue", "非税收入占比"),
-    # sub-categories of statutory debt (法定债务 = 一般债务 + 专项债务), read by the debt checks
-    "general_debt_balance": ("general-debt balance", "一般债务余额"),
-    "general_debt_limit": ("general-debt limit", "一般债务限额"),
-    "special_debt_balance": ("special-debt balance", "专项债务余额"),
-    "special_debt_limit": ("special-debt limit", "专项债务限额"),
 }
 #: Indicators whose finding charts a balance against its approved limit: the balance charted.
 LIMIT_BALANCE = {"limit_utilisation": "debt_balance", "limit_use": "debt_balance"}

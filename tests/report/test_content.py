@@ -37,6 +37,10 @@ def test_debt_sub_indicators_have_chinese_labels():
     assert content.indicator_label("general_debt_balance", "zh") == "一般债务余额"
     assert content.indicator_label("special_debt_limit", "zh") == "专项债务限额"
     assert content.indicator_label("general_debt_limit", "en") == "general-debt limit"
+    # the detectors' own sentences use the same labels (detect.data.aliases.label)
+    from detect.data.aliases import label
+
+    assert label("special_debt_balance", "zh") == "专项债务余额"
 
 
 def test_english_summary_starts_with_a_capital():
