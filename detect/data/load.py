@@ -379,6 +379,14 @@ def _nfkc(s: pd.Series) -> pd.Series:
     return out
 
 
+def _collapse_spaces(s: pd.Series) -> pd.Series:
+    """Region names: a run of white space (a line break inside a quoted or wrapped cell, a full-width
+    space) is one space, and none between two CJK characters: "沈阳\\n市" and "沈阳 市" are 沈阳市
+    (they were two regions when the name stands for the code)."""
+    s = s.astype(str).str.replace(r"\s+", " ", regex=True)
+    return s.str.replace(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])", "", regex=True).astype(object)
+
+
 def parse_values(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """Parse reported figures.
 
@@ -674,6 +682,7 @@ def normalise_records(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
 
     for c in ("region_code", "region_name", "parent_code", "vintage", "unit", "indicator_raw"):
         rec[c] = _per_unique(rec[c], _nfkc)
+    rec["region_name"] = _per_unique(rec["region_name"], _collapse_spaces)
     # region identity
     no_code = rec["region_code"] == ""
     derived = _per_unique(rec.loc[no_code, "region_name"], lambda u: u.map(lambda n: province_code(n) or n))

@@ -463,3 +463,15 @@ def test_file_name_with_a_hash_keeps_its_tables_in_the_manifest(tmp_path):
     p = _write(tmp_path, "a#1.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n")
     res = load(p)
     assert [t["layout"] for t in res.inputs[0]["tables"]] == ["long"]
+
+
+def test_line_breaks_and_spaces_inside_region_names(tmp_path):
+    # a quoted line break or a full-width space inside a name made "沈阳\n市" a region apart from 沈阳市
+    text = ('region_name,indicator,period,value\n"沈阳\n市",gdp,2014,5\n沈阳市,gdp,2015,6\n沈阳　市,gdp,2016,7\n'
+            '"Inner\n  Mongolia",gdp,2015,8\n')
+    res = load(_write(tmp_path, "n.csv", text))
+    _accounting_holds(res)
+    d = res.panel.data
+    assert sorted(set(d["region_name"])) == ["Inner Mongolia", "沈阳市"]
+    assert d.loc[d["region_name"] == "沈阳市", "value"].tolist() == [5.0, 6.0, 7.0]
+    assert set(d.loc[d["region_name"] == "Inner Mongolia", "region_code"]) == {"150000"}
