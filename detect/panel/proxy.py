@@ -238,7 +238,8 @@ class ProxyDivergence(Detector):
             summary = (f"{label(rep)} {verb} "
                        f"{_join(labels_en, 'en')} imply over {per} (cumulative gap {fmt_pct(cum_gap, 0)}, "
                        f"Stouffer z = {stat:.1f}, {fmt_p(pi)}); {nxt_en}.")
-            summary_zh = (f"{per}年{label(rep, 'zh')}增速每年比{_join(labels_zh, 'zh')}所反映的"
+            summary_zh = (f"{per}年{label(rep, 'zh')}{'' if rep in RATE_GROWTH else '增速'}每年比"  # 增速 once
+                          f"{_join(labels_zh, 'zh')}所反映的"
                           f"{'高' if up else '低'}{abs(mean_gap) * 100:.1f}个百分点（累计差距{fmt_pct(cum_gap, 0)}，"
                           f"Stouffer z={stat:.1f}，{fmt_p(pi)}）；{nxt_zh}。")
             out.items.append(Finding(

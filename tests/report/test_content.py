@@ -184,3 +184,24 @@ def test_digit_chart_names_the_test_in_the_report_language():
     assert "Last digit: observed and expected digit frequencies" in _svg_text(en.svg)
     assert content.digit_test_label("first-two", "zh") == "前两位数字"
     assert content.digit_test_label("something else", "zh") == "something else"
+
+
+def test_growth_rate_sentence_does_not_double_the_word(repo):
+    """The sample report read '地区生产总值增速增速每年比全社会用电量…高4.2个百分点': a growth-rate
+    indicator's label already says 增速 (detect/panel/proxy.py, proxy_divergence)."""
+    import pytest
+
+    sample = repo / "data" / "sample" / "panel.csv"
+    if not sample.is_file():
+        pytest.skip(f"{sample} is absent")
+    from detect.config import load_config
+    from detect.data.load import load
+    from detect.registry import get_detector
+
+    res = load(sample)
+    panel = res.panel if hasattr(res, "panel") else res[0]
+    items = [f for f in get_detector("proxy_divergence").run(panel, load_config()).items
+             if f.indicator == "gdp_real_growth"]
+    assert items
+    for f in items:
+        assert "增速增速" not in f.summary_zh and f.summary_zh.count("地区生产总值增速") == 1, f.summary_zh
