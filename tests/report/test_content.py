@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pytest
 
 from detect.explain import what_to_check as explain_check
 from detect.report import content
@@ -186,11 +187,10 @@ def test_digit_chart_names_the_test_in_the_report_language():
     assert content.digit_test_label("something else", "zh") == "something else"
 
 
+@pytest.mark.slow
 def test_growth_rate_sentence_does_not_double_the_word(repo):
     """The sample report read '地区生产总值增速增速每年比全社会用电量…高4.2个百分点': a growth-rate
     indicator's label already says 增速 (detect/panel/proxy.py, proxy_divergence)."""
-    import pytest
-
     sample = repo / "data" / "sample" / "panel.csv"
     if not sample.is_file():
         pytest.skip(f"{sample} is absent")
