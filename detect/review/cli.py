@@ -44,12 +44,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--overdue", action="store_true", help="only active findings past their deadline")
     q.add_argument("--format", choices=("table", "csv", "json"), default="table")
     q.add_argument("--today", metavar="YYYY-MM-DD", help="decide overdue as of this date (default: today, UTC)")
-    q.set_defaults(func=cmd_list)
+    q.set_defaults(func=_guarded(cmd_list))
 
     q = rs.add_parser("show", parents=[common], help="one finding, its assignment and history")
     q.add_argument("id", metavar="ID", help="finding id (or a unique prefix of at least 5 characters)")
     q.add_argument("--format", choices=("text", "json"), default="text")
-    q.set_defaults(func=cmd_show)
+    q.set_defaults(func=_guarded(cmd_show))
 
     q = rs.add_parser("assign", parents=[common], help="give a finding an owner and a deadline")
     q.add_argument("id", metavar="ID")
@@ -57,7 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--due", required=True, metavar="YYYY-MM-DD", help="deadline")
     q.add_argument("--by", metavar="NAME", help="who makes the assignment (default: your login name)")
     q.add_argument("--note", default="", metavar="TEXT")
-    q.set_defaults(func=cmd_assign)
+    q.set_defaults(func=_guarded(cmd_assign))
 
     q = rs.add_parser("status", parents=[common], help="move a finding to another status")
     q.add_argument("id", metavar="ID")
@@ -73,34 +73,56 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--due", metavar="YYYY-MM-DD", help="rectification deadline (for rectification_due)")
     q.add_argument("--from", dest="expect", metavar="STATUS",
                    help="refuse unless the finding is still in this status (optimistic check)")
-    q.set_defaults(func=cmd_status)
+    q.set_defaults(func=_guarded(cmd_status))
 
     q = rs.add_parser("note", parents=[common], help="add a note to a finding's audit trail")
     q.add_argument("id", metavar="ID")
     q.add_argument("text", metavar="TEXT")
     q.add_argument("--by", required=True, metavar="NAME")
-    q.set_defaults(func=cmd_note)
+    q.set_defaults(func=_guarded(cmd_note))
 
     q = rs.add_parser("export", parents=[common], help="write the worklist for reviewers (Excel)")
     q.add_argument("--xlsx", required=True, metavar="FILE")
     q.add_argument("--status", action="append", metavar="S")
     q.add_argument("--region", metavar="R")
     q.add_argument("--overdue", action="store_true")
-    q.set_defaults(func=cmd_export)
+    q.set_defaults(func=_guarded(cmd_export))
 
     q = rs.add_parser("import", parents=[common], help="apply a worklist edited in Excel")
     q.add_argument("file", metavar="FILE")
     q.add_argument("--by", default="", metavar="NAME", help="who made the edits, for rows with an empty 'by' cell")
     q.add_argument("--dry-run", action="store_true", help="check and report, change nothing")
-    q.set_defaults(func=cmd_import)
+    q.set_defaults(func=_guarded(cmd_import))
 
     q = rs.add_parser("record", parents=[common], help="record a run directory (what `detect run` does itself)")
     q.add_argument("run_dir", metavar="RUN_DIR")
-    q.set_defaults(func=cmd_record)
+    q.set_defaults(func=_guarded(cmd_record))
 
     q = rs.add_parser("verify", parents=[common],
                       help="check the register: SQLite integrity, foreign keys, audit hash chain")
-    q.set_defaults(func=cmd_verify)
+    q.set_defaults(func=_guarded(cmd_verify))
+
+
+def _guarded(fn):
+    """``fn(args)`` with a damaged register file reported as one message (exit 2), not an internal error."""
+    import functools
+    import sqlite3
+
+    @functools.wraps(fn)
+    def run(args: argparse.Namespace) -> int:
+        from detect.review.store import default_db_path, is_damaged
+
+        import pandas as pd
+
+        try:
+            return fn(args)
+        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+            if not is_damaged(exc):
+                raise
+            raise InputError(f"the register {default_db_path(getattr(args, 'db', None))} is damaged ({exc}); "
+                             "`detect review verify` lists the problems; restore it from a copy") from None
+
+    return run
 
 
 def _reg(args: argparse.Namespace, create: bool = False, today: str | None = None):

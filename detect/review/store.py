@@ -133,6 +133,17 @@ def _is_readonly(exc: BaseException) -> bool:
             or "read-only" in msg or "unable to open database file" in msg)
 
 
+def is_damaged(exc: BaseException) -> bool:
+    """An SQLite error that means the file is damaged (a corrupt page, not a database, an I/O error);
+    also one that pandas' ``read_sql_query`` re-raised (its cause)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return exc.__cause__ is not None and is_damaged(exc.__cause__)
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    msg = str(exc).lower()
+    return (name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR")) or "malformed" in msg
+            or "not a database" in msg or "disk i/o error" in msg)
+
+
 def _num(v: Any) -> float | None:
     try:
         f = float(v)
@@ -866,8 +877,21 @@ class Register:
         records, and that each status row changed exactly as often as the audit trail says (its
         version), so an owner, deadline or reason changed with another tool shows.
         """
+        try:
+            return self._verify()
+        except sqlite3.DatabaseError as exc:
+            if not is_damaged(exc):
+                raise
+            return [f"the file is damaged: {exc} (restore it from a copy)"]
+
+    def _verify(self) -> list[str]:
         problems: list[str] = []
-        ic = [r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall()]
+        try:
+            ic = [r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            if not is_damaged(exc):
+                raise
+            ic = [f"the file is damaged: {exc}"]
         if ic != ["ok"]:
             problems += [f"integrity_check: {x}" for x in ic]
         for r in self.conn.execute("PRAGMA foreign_key_check").fetchall():

@@ -325,3 +325,30 @@ def test_export_to_a_place_that_cannot_be_written_is_one_message(db, tmp_path, c
     assert main(["review", "export", "--xlsx", str(blocker / "w.xlsx"), "--db", db]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot write the worklist" in err and "internal error" not in err, err
+
+
+def test_damaged_register_is_reported_not_an_internal_error(one, capsys):
+    """A page of the file overwritten (disk fault, a bad copy): verify lists the damage and every command
+    exits 2 with one message (verify and list crashed: 'internal error: DatabaseError: database disk image
+    is malformed', exit 3)."""
+    reg, fid_ = one
+    with reg.transaction():
+        for i in range(400):
+            reg.add_note(fid_, f"note {i} " + "备注" * 40, by="Li")
+    path = str(reg.path)
+    reg.close()
+    size = reg.path.stat().st_size
+    with open(path, "r+b") as fh:                 # damage pages in the second half (the audit rows)
+        for off in range(size // 2, size - 4096, 3 * 4096):
+            fh.seek(off)
+            fh.write(b"\xff" * 4096)
+    capsys.readouterr()
+    assert main(["review", "verify", "--db", path]) == 2
+    err = capsys.readouterr().err
+    assert "internal error" not in err and ("malformed" in err or "integrity" in err), err
+    for argv in (["list"], ["show", fid_], ["note", fid_, "x", "--by", "Li"]):
+        code = main(["review", *argv, "--db", path])
+        err = capsys.readouterr().err
+        assert code in (0, 2) and "internal error" not in err, (argv, err)
+        if code == 2:
+            assert err.count("\n") == 1 and "damaged" in err, err
