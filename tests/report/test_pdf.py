@@ -134,7 +134,7 @@ def test_number_and_percent_sign_never_split_across_lines():
     assert lit("$x$ <lab> a < b") == '"$x$ <lab> a < b"'   # only number-% and p/q/z/t comparisons
 
 
-def test_every_note_reaches_the_methods_appendix(run_dir):
+def test_every_note_reaches_the_methods_appendix(run_dir, monkeypatch):
     """The prefecture atlas run had 41 notes and the appendix listed the first 40: the one dropped was
     the run-wide note on tests lost to false-discovery control. Each detector's notes are listed in
     its own section (none dropped), the run-wide notes in "What did not apply"."""
@@ -142,6 +142,7 @@ def test_every_note_reaches_the_methods_appendix(run_dir):
     from detect.report.pdf import build_source
     from detect.report.rundata import load_run
 
+    _no_charts(monkeypatch)
     data = load_run(run_dir, date="2026-01-15")
     dets = sorted(available())
     notes = [f"{dets[k % len(dets)]}: note number {k} not applicable" for k in range(60)]
@@ -160,12 +161,22 @@ def test_every_note_reaches_the_methods_appendix(run_dir):
         assert mine and all(lit(b) in section for b in mine), det
 
 
-def test_region_named_alike_in_every_chinese_table(run_dir):
+def _no_charts(monkeypatch):
+    """Text-only tests of the typst source: charts are not drawn (they cost seconds and are tested apart)."""
+    from detect.report import charts, content
+
+    monkeypatch.setattr(content, "region_charts", lambda *a, **k: [])
+    monkeypatch.setattr(charts, "ranked_regions", lambda *a, **k: None)
+
+
+def test_region_named_alike_in_every_chinese_table(run_dir, monkeypatch):
     """Section headings wrote 辽宁省（160000） but the summary table, the other-regions blocks and the
     worklist wrote 辽宁省 (160000): one form per language."""
     from detect.report import content
     from detect.report.pdf import build_source
     from detect.report.rundata import load_run
+
+    _no_charts(monkeypatch)
 
     data = load_run(run_dir, date="2026-01-15")
     rows = content.worklist_rows(data.findings, "zh", data.date)
@@ -176,10 +187,12 @@ def test_region_named_alike_in_every_chinese_table(run_dir):
     assert f"{top.region_name} ({top.region_code})" in en
 
 
-def test_other_regions_blocks_use_chinese_colon(run_dir):
+def test_other_regions_blocks_use_chinese_colon(run_dir, monkeypatch):
     """"核查要点: …" had an ASCII colon in the Chinese blocks of high findings of other regions."""
     from detect.report.pdf import build_source
     from detect.report.rundata import load_run
+
+    _no_charts(monkeypatch)
 
     data = load_run(run_dir, date="2026-01-15")
     zh = build_source(data, "zh", 1, [], "none").source()   # one section: the other regions get blocks
