@@ -46,6 +46,7 @@ DERIVED_LABELS: dict[str, tuple[str, str]] = {
     "debt_ratio": ("debt ratio", "债务率"),
     "full_caliber_ratio": ("full-caliber debt ratio", "全口径债务率"),
     "debt_to_gdp": ("debt-to-GDP ratio", "负债率"),
+    "debt_to_revenue": ("debt to general budget revenue", "债务/一般公共预算收入"),
     "interest_ratio": ("interest-to-expenditure ratio", "利息支出率"),
     "debt_service_ratio": ("debt-service ratio", "偿债率"),
     "overdue_ratio": ("overdue-debt ratio", "逾期债务率"),

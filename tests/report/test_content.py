@@ -205,3 +205,13 @@ def test_growth_rate_sentence_does_not_double_the_word(repo):
     assert items
     for f in items:
         assert "增速增速" not in f.summary_zh and f.summary_zh.count("地区生产总值增速") == 1, f.summary_zh
+
+
+def test_every_debt_ratio_has_a_label():
+    """debt_to_revenue (债务/一般公共预算收入) was printed as its code; every ratio of detect.debt.ratios
+    has a label in both languages, the Chinese one as the debt checks name it."""
+    from detect.debt.ratios import RATIOS
+
+    for name, spec in RATIOS.items():
+        assert content.indicator_label(name, "zh") == spec.label_zh, name
+        assert content.indicator_label(name, "en") != name, name
