@@ -762,9 +762,14 @@ class Register:
             manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"{run / 'manifest.json'} is not valid JSON: {exc}") from None
+        if not isinstance(manifest, dict):
+            raise InputError(f"{run / 'manifest.json'} is not a run manifest (a JSON object), got a "
+                             f"{type(manifest).__name__}")
         try:
             df = read_findings(run)
-        except (KeyError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        except KeyError as exc:
+            raise InputError(f"{run / 'findings.csv'} lacks column {exc}") from None
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise InputError(f"cannot read the findings of {run}: {exc}") from None
         missing = [c for c in FINDING_COLUMNS if c not in df.columns]
         if missing:

@@ -318,3 +318,15 @@ def test_reading_an_empty_file_does_not_turn_it_into_a_register(tmp_path):
     assert p.stat().st_size == 0
     Register(p).close()
     assert p.stat().st_size > 0
+
+
+def test_run_directory_with_a_manifest_that_is_not_an_object(reg, make_run):
+    """manifest.json holding a JSON list (hand-edited, another tool) was an internal error (AttributeError)."""
+    run = make_run([finding(A)])
+    (run / "manifest.json").write_text("[1, 2]\n")
+    with pytest.raises(InputError, match="manifest.json.*JSON object"):
+        reg.record_run(run)
+    run = make_run([finding(A)])
+    (run / "findings.csv").write_text("finding_id,region_code\nF1,110000\n")
+    with pytest.raises(InputError, match="lacks column"):
+        reg.record_run(run)
