@@ -709,6 +709,12 @@ class Register:
                 raise TransitionError(f"{old} -> {status} needs an owner (use `detect review assign {fid} --to OWNER`)")
             if needs == "due" and not (due_s or st["due_date"]):
                 raise TransitionError(f"{old} -> {status} needs a rectification deadline (--due YYYY-MM-DD)")
+            adopted = ""
+            if needs == "due" and not due_s and st["due_source"] != "reviewer":
+                # The formal rectification deadline is the reviewer's decision: a pre-filled one is adopted and
+                # no longer moves with later runs' projections.
+                changes.update(due_date=st["due_date"], due_source="reviewer")
+                adopted = f"due: {st['due_date']} (the pre-filled deadline, adopted)"
             if needs == "reason":
                 if not reason:
                     raise TransitionError(f"dismissing {fid} needs a reason (--reason TEXT or --note TEXT)")
@@ -728,7 +734,7 @@ class Register:
             text = "; ".join(x for x in (note, f"reason: {reason}" if reason else "",
                                          f"evidence: {evidence}" if evidence else "",
                                          f"owner: {owner}" if owner else "",
-                                         f"due: {due_s}" if due_s else "") if x)
+                                         f"due: {due_s}" if due_s else adopted) if x)
             self._audit(fid, by, "status", old, status, text, source=source)
             return self.get(fid)
 

@@ -330,3 +330,23 @@ def test_run_directory_with_a_manifest_that_is_not_an_object(reg, make_run):
     (run / "findings.csv").write_text("finding_id,region_code\nF1,110000\n")
     with pytest.raises(InputError, match="lacks column"):
         reg.record_run(run)
+
+
+def test_rectification_deadline_adopted_from_a_stress_test_is_the_reviewers(reg, make_run):
+    """Moving a finding to rectification_due on its pre-filled deadline makes that date the formal
+    rectification deadline (限期整改): a later run whose projection moves must not shift it (it did, as the
+    date stayed 'stress_test')."""
+    ev = {"crossing_years": {"baseline": {"debt_ratio_warning": 2027}}}
+    run = lambda e: make_run([finding(A, detector="debt_stress", evidence=e)], detectors=("debt_stress",))  # noqa: E731
+    reg.record_run(run(ev))
+    f = fid(A, "debt_stress")
+    reg.assign(f, "Li", None, by="Chief")
+    reg.set_status(f, "under_review", by="Li")
+    reg.set_status(f, "confirmed", by="Li")
+    reg.set_status(f, "rectification_due", by="Chief")            # no --due: the pre-filled date is adopted
+    got = reg.get(f)
+    assert (got["due_date"], got["due_source"]) == ("2027-06-30", "reviewer")
+    assert "due: 2027-06-30" in reg.history(f)["note"].iat[-1]
+    reg.record_run(run({"crossing_years": {"baseline": {"debt_ratio_warning": 2029}}}))
+    assert reg.get(f)["due_date"] == "2027-06-30"
+    assert reg.verify() == []
