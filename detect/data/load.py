@@ -28,10 +28,14 @@ import pandas as pd
 from detect.data.aliases import (NONNEGATIVE, canonical_indicator, header_unit, is_province_level,
                                  province_code, standard_column)
 from detect.data.panel import PANEL_COLUMNS, Panel
-from detect.data.units import base_unit, factor
+from detect.data.units import DIMENSIONS, base_unit, factor, norm_unit
 from detect.exceptions import InputError
 
 EXCLUSION_COLUMNS: tuple[str, ...] = ("file", "row", "column", "raw_value", "reason")
+
+#: Every unit spelling the unit table knows (normalised), for recognising a row of units.
+_KNOWN_UNITS: frozenset[str] = frozenset(
+    {norm_unit(u) for base, table in DIMENSIONS.values() for u in (base, *table)})
 
 #: Tokens that mean "no figure" (compared after NFKC and strip, case-insensitive).
 MISSING_TOKENS: frozenset[str] = frozenset({
@@ -529,6 +533,41 @@ def _column_roles(headers: list[str], body: pd.DataFrame, name: str,
     return std_of, col_of, parent_names
 
 
+_UNIT_LABELS = frozenset({"单位", "计量单位", "unit", "units"})
+
+
+def _unit_text(cell: object) -> str | None:
+    """The unit a cell of a units row names (``万元``, ``（亿元）``, ``单位：万元``), or None."""
+    t = unicodedata.normalize("NFKC", str(cell)).strip()
+    t = re.sub(r"^(?:单位|计量单位|units?)\s*[:：]\s*", "", t, flags=re.I)
+    t = re.sub(r"^[\(\[【](.*)[\)\]】]$", r"\1", t).strip()
+    return t if t and norm_unit(t) in _KNOWN_UNITS else None
+
+
+def units_row(raw: pd.DataFrame, hdr: int) -> dict[int, str] | None:
+    """``{column: unit}`` when the row under the header ``hdr`` holds units only (a two-row header:
+    names, then ``万元`` under each figure; the cells under the region and period columns empty or
+    ``单位``), else None. The units were read as a nameless data row and every figure taken in the
+    base unit (10^4 times too large for 万元)."""
+    if hdr + 1 >= len(raw):
+        return None
+    cells = [str(c).strip() for c in raw.iloc[hdr + 1].tolist()]
+    units = {}
+    for j, c in enumerate(cells):
+        if not c or norm_unit(c) in _UNIT_LABELS:
+            continue
+        u = _unit_text(c)
+        if u is None:
+            return None
+        units[j] = u
+    return units or None
+
+
+def header_with_units(headers: list[str], units: dict[int, str]) -> list[str]:
+    """Headers with a units row's unit appended as ``name(unit)`` where the name has no unit of its own."""
+    return [f"{h}({units[j]})" if j in units and h and header_unit(h) is None else h for j, h in enumerate(headers)]
+
+
 def _is_indicator_column(header: str, n_bad: int, n_present: int) -> bool:
     """Wide-by-indicator layout: a column holds an indicator when its name is known or it is mostly numbers."""
     return bool(canonical_indicator(header)[1] or n_bad / max(1, n_present) < 0.5)
@@ -549,10 +588,16 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
             f"and a period or indicator column (period / year / 年份, indicator / 指标, or one column per "
             f"indicator or year). First row: {first}")
     headers = [str(c).strip() for c in raw.iloc[hdr].tolist()]
-    body = raw.iloc[hdr + 1:].reset_index(drop=True)
+    units = units_row(raw, hdr)
+    skip = 1 if units else 0
+    if units:   # a row of units under the header: part of the header, as "(万元)" would be
+        headers = header_with_units(headers, units)
+    body = raw.iloc[hdr + 1 + skip:].reset_index(drop=True)
     body.columns = range(body.shape[1])
-    rownum = np.arange(hdr + 2, hdr + 2 + len(body))      # spreadsheet row numbers, header row = hdr+1
+    rownum = np.arange(hdr + 2 + skip, hdr + 2 + skip + len(body))   # spreadsheet row numbers, header row = hdr+1
     info = {"header_row": hdr + 1, "preamble_rows": hdr, "physical_rows": len(body)}
+    if units:
+        info["units_row"] = hdr + 2
 
     std_of, col_of, parent_names = _column_roles(headers, body, name, info)
 
@@ -588,6 +633,8 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
 
     if "indicator" in col_of and "value" in col_of:
         info["layout"] = "long"
+        if "unit" not in col_of:   # "数值（万元）": the value header's unit (it was ignored: figures read as base units)
+            unit_col = pd.Series(header_unit(headers[col_of["value"]]) or "", index=body.index, dtype=object)
         rec = base.assign(indicator_raw=col("indicator"), period_raw=col("period"),
                           value_raw=col("value"), unit=unit_col, column=headers[col_of["value"]],
                           _col=np.int64(col_of["value"]))
@@ -722,7 +769,12 @@ def normalise_records(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
             drop(rec.index.isin(idx) & pd.Series(True, index=rec.index), "unit", rec["unit"], reason)
         else:
             fac[idx] = f
-    rec["value"] = value * fac
+    # a factor below 1 (万元 -> 亿元 is 1e-4, not a binary fraction) divides by its exact inverse, so
+    # the result is correctly rounded: 230146000 万元 is 23014.6, not 23014.600000000002
+    small = (fac < 1).to_numpy()
+    conv = (value * fac).to_numpy().copy()
+    conv[small] = value.to_numpy()[small] / np.round(1.0 / fac.to_numpy()[small])
+    rec["value"] = conv
     bu = pct_base
     rec["unit"] = bu.where(bu != "", rec["unit"])
     rec["_known_unit"] = bu != ""
@@ -864,12 +916,7 @@ def load(paths: str | Path | Iterable[str | Path]) -> LoadResult:
     if not paths:
         raise InputError("no input files given")
     tables, inputs = [], []
-    seen: dict[Path, Path] = {}
     for p in paths:
-        key = p.resolve()
-        if key in seen:   # its rows would all be "identical duplicates" of themselves
-            raise InputError(f"{p}: the same file is given twice ({seen[key]} and {p})")
-        seen[key] = p
         sheets, fmt = _raw_tables(p)
         info = {"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt}
         inputs.append(info)

@@ -334,7 +334,7 @@ def dask_aggregates(path: str | Path, value: str, by: str | list[str], *, scale:
         return _map_reduce(ddf, fn, empty, c)
 
 
-def dask_value_counts(path: str | Path, column: str, *, min_value: float | None = None, sign: Sign = "absolute",
+def dask_value_counts(path: str | Path, column: str, *, min_value: float | None = None, sign: Sign = "positive",
                       client=None, scheduler: str | None = None, blocksize: int | None = BLOCKSIZE) -> ValueCounts:
     """Value counts behind the number duplication test, computed partition-wise on a Dask cluster."""
     ddf = read_frame(path, [column], blocksize=blocksize)
@@ -452,7 +452,12 @@ def _raw_partitions(p: Path, dd, blocksize: int | None):
                       blocksize=None if compressed else blocksize)
     ddf = ddf.map_partitions(lambda df: df.astype(object).where(df.notna(), ""),
                              meta=pd.DataFrame({j: pd.Series(dtype=object) for j in range(ncol)}))
-    return ddf, hdr, [str(c).strip() for c in head.iloc[hdr].tolist()], f"csv ({enc})", hdr + 1
+    from detect.data.load import header_with_units, units_row
+
+    header, units = [str(c).strip() for c in head.iloc[hdr].tolist()], units_row(head, hdr)
+    if units:   # a units row under the header: part of the header (as the in-memory loader reads it)
+        header = header_with_units(header, units)
+    return ddf, hdr, header, f"csv ({enc})", hdr + 1 + (1 if units else 0)
 
 
 def _dask_table(p: Path, client, dd, blocksize: int | None):
@@ -486,7 +491,7 @@ def _dask_table(p: Path, client, dd, blocksize: int | None):
                              for part, s in zip(parts, skips)])
     small = client.compute([delayed(_parsed_summary, pure=True)(x) for x in parsed], sync=True)
     recs, sizes, excls = [], [], []
-    offset = hdr   # body row i of partition k is spreadsheet row hdr + 2 + (rows before k) + i
+    offset = max(hdr, skip0 - 1)   # body row i of partition k is spreadsheet row offset + 2 + (rows before k) + i
     empty = physical = 0
     for x, (ex, info, nbody, nrec) in zip(parsed, small):
         recs.append(delayed(_offset_rows, pure=True)(x, offset))
@@ -499,6 +504,8 @@ def _dask_table(p: Path, client, dd, blocksize: int | None):
     info = dict(small[0][1]) if small else dict(probe)
     info.update({"header_row": hdr + 1, "preamble_rows": hdr, "physical_rows": physical, "empty_rows": empty,
                  "records": int(sum(sizes))})
+    if skip0 > hdr + 1:
+        info["units_row"] = hdr + 2
     return recs, sizes, excls, info, fmt, len(header)
 
 

@@ -399,13 +399,6 @@ def test_row_with_more_fields_than_the_header_is_excluded_not_the_whole_file(tmp
     assert res.exclusions["reason"].iat[0].startswith("the row has more fields than the header")
 
 
-def test_the_same_file_twice_is_an_error(tmp_path):
-    # every row was excluded as "identical duplicate collapsed into <itself>"
-    p = _write(tmp_path, "a.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n")
-    with pytest.raises(InputError, match="the same file is given twice"):
-        load([p, tmp_path / "." / "a.csv"])
-
-
 def test_utf16_unicode_text_export(tmp_path):
     # Excel's "Unicode Text" (UTF-16LE with a BOM, tab-separated) was "binary data"
     text = "地区\t年份\t地区生产总值\n辽宁省\t2014\t28626.58\n吉林省\t2014\t13803.14\n"
@@ -475,3 +468,23 @@ def test_line_breaks_and_spaces_inside_region_names(tmp_path):
     assert sorted(set(d["region_name"])) == ["Inner Mongolia", "沈阳市"]
     assert d.loc[d["region_name"] == "沈阳市", "value"].tolist() == [5.0, 6.0, 7.0]
     assert set(d.loc[d["region_name"] == "Inner Mongolia", "region_code"]) == {"150000"}
+
+
+def test_units_row_under_the_header(tmp_path):
+    # a two-row header (names, then units) read the units as a nameless data row and every figure in
+    # the base unit: GDP in 万元 came out 10^4 times too large
+    text = ("地区,年份,地区生产总值,一般公共预算收入,常住人口\n单位,,万元,（亿元）,万人\n"
+            "辽宁省,2014,286265800,3192.78,4391\n吉林省,2014,abc,1203.38,2752\n")
+    res = load(_write(tmp_path, "u.csv", text))
+    _accounting_holds(res)
+    d = res.panel.data.set_index(["region_code", "indicator"])["value"]
+    assert d[("210000", "gdp")] == pytest.approx(28626.58)
+    assert d[("210000", "fiscal_revenue")] == 3192.78 and d[("210000", "population")] == 4391.0
+    assert res.exclusions[["row", "raw_value"]].values.tolist() == [[4, "abc"]]   # rows keep their numbers
+    assert res.inputs[0]["tables"][0]["units_row"] == 2
+
+
+def test_unit_in_the_value_header_of_a_long_file(tmp_path):
+    # "数值（万元）" with no unit column: the unit was ignored and the figures taken as 亿元
+    p = _write(tmp_path, "l.csv", "region_code,indicator,period,数值（万元）\n110000,gdp,2015,230146000\n")
+    assert load(p).panel.data["value"].tolist() == [23014.6]
