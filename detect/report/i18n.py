@@ -99,6 +99,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "statistic": ("Statistic", "统计量"),
     "p_value": ("p", "p值"),
     "q_value": ("q", "q值"),
+    "rule_based": ("rule", "规则"),
     "charts": ("Charts", "图表"),
     "no_charts": ("No chart: the findings of this region carry no series, digit or debt evidence.",
                   "无图表：该地区线索未附带序列、数字分布或债务数据。"),

@@ -322,7 +322,7 @@ def _region_section(doc: _Doc, data: RunData, reg: Any, n_regions: int) -> None:
         cells += [_sev_cell(str(rec["severity"]), lang), f"raw({lit(rec['finding_id'])})",
                   lit(content.indicator_label(rec["indicator"], lang)),
                   lit(content.period_text(rec["period_start"], rec["period_end"])), lit(rec["detector"]),
-                  lit(_fmt_q(rec.get("q_value")) if _finite(rec.get("q_value")) else "–"),
+                  lit(_q_text(rec, lang)),
                   lit(content.summary_text(rec, lang))]
     doc.add(f"#table(columns: (auto, auto, auto, auto, auto, auto, 1fr), align: left + horizon, "
             + ", ".join(cells) + ")")
@@ -342,6 +342,14 @@ def _region_section(doc: _Doc, data: RunData, reg: Any, n_regions: int) -> None:
         doc.add(f"#text(size: 8pt, fill: luma(110))[{txt(doc.t('no_charts'))}]")
     for c in ch:
         doc.add(f"#figure({doc.image(c.svg, '92%')}, caption: [{txt(c.caption)}])")
+
+
+def _q_text(rec: dict, lang: str) -> str:
+    """A finding's q-value as printed; a rule-based flag (no p-value: a grade line, a limit) says so
+    instead of a bare dash."""
+    if _finite(rec.get("q_value")):
+        return _fmt_q(rec.get("q_value"))
+    return t("rule_based", lang) if not _finite(rec.get("p_value")) else "–"
 
 
 def _units(data: RunData) -> dict[str, str]:
@@ -386,7 +394,7 @@ def _other_high(doc: _Doc, data: RunData, shown_regions: set[str]) -> None:
         code, name = str(rec["region_code"]), str(rec["region_name"] or rec["region_code"])
         head = (f"{_region_label(name, code, lang)} · {content.indicator_label(rec['indicator'], lang)} · "
                 f"{content.period_text(rec['period_start'], rec['period_end'])}")
-        q = _fmt_q(rec.get("q_value")) if _finite(rec.get("q_value")) else "–"
+        q = _q_text(rec, lang)
         one = f[f["finding_id"] == rec["finding_id"]]
         ch = content.region_charts(one, lang, name, panel_series=(lambda ind, code=code: data.series(code, ind)),
                                    units=_units(data))[:1]

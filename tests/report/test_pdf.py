@@ -199,3 +199,21 @@ def test_other_regions_blocks_use_chinese_colon(run_dir, monkeypatch):
     assert '"核查要点："' in zh and '"核查要点";:' not in zh
     en = build_source(data, "en", 1, [], "none").source()
     assert '"What to check:"' in en
+
+
+def test_rule_based_flag_says_rule_not_a_dash(run_dir, monkeypatch):
+    """A rule-based flag (the debt grade of the fixture: no p-value) showed '–' in the q column, which
+    reads as missing data; it says 规则 / rule, and a tested finding its q-value."""
+    from detect.report.pdf import _q_text, build_source
+    from detect.report.rundata import load_run
+
+    assert _q_text({"q_value": float("nan"), "p_value": float("nan")}, "zh") == "规则"
+    assert _q_text({"q_value": 0.0123, "p_value": 0.001}, "en") == "0.012"
+    _no_charts(monkeypatch)
+    data = load_run(run_dir, date="2026-01-15")
+    rule = data.findings[data.findings["p_value"].isna()]
+    assert len(rule)
+    src = build_source(data, "zh", 4, [], "none").source()
+    fid = rule["finding_id"].iloc[0]
+    row = src[src.index(f'raw("{fid}")'):][:600]
+    assert '"规则"' in row and '"–"' not in row
