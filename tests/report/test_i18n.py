@@ -48,3 +48,10 @@ def test_open_status_named_alike_everywhere():
     for lang in ("zh", "en"):
         assert status_label("open", lang) in t("register_none", lang)
     assert "待处理" not in t("register_none", "zh")
+
+
+def test_summary_table_title_says_what_its_rows_are():
+    """The table of counts has a row per family of evidence and a column per severity; its title said
+    only 按严重程度统计."""
+    for lang, fam in (("zh", "证据类别"), ("en", "family of evidence")):
+        assert fam in t("counts_by_severity", lang)
