@@ -16,6 +16,7 @@ pyarrow (decimal columns are read as text, exactly).
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Iterator
 
@@ -50,8 +51,16 @@ def file_format(path: str | Path) -> str:
 def _check_columns(path: Path, have: list[str], want: list[str]) -> None:
     missing = [c for c in want if c not in have]
     if missing:
-        shown = ", ".join(map(str, have[:30])) + (" …" if len(have) > 30 else "")
-        raise InputError(f"{path.name}: no column {', '.join(map(repr, missing))}; columns are: {shown}")
+        # a header with spaces around it or another case ("Amount " for --column amount) was listed as
+        # if it were the name asked for; name the near match, quoted so its spaces show
+        def key(x: str) -> str:
+            return unicodedata.normalize("NFKC", str(x)).strip().casefold()
+
+        near = [h for c in missing for h in have if key(h) == key(c)]
+        hint = f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
+        show = repr if any(str(h) != str(h).strip() for h in have) else str
+        shown = ", ".join(map(show, have[:30])) + (" …" if len(have) > 30 else "")
+        raise InputError(f"{path.name}: no column {', '.join(map(repr, missing))}{hint}; columns are: {shown}")
 
 
 def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:

@@ -130,3 +130,12 @@ def test_utf16_text_export(amounts_csv, tmp_path, capsys):
     p.write_bytes(b"\xff\xfe" + pd.read_csv(amounts_csv, dtype=str).to_csv(sep="\t", index=False).encode("utf-16-le"))
     assert main(["benford", str(p), "--column", "Amount", "--test", "first", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["n"] == 6000
+
+
+def test_missing_column_names_the_near_match_with_its_spaces(tmp_path, capsys):
+    # "Amount " (trailing space) was listed as "Amount", indistinguishable from the --column asked for
+    p = tmp_path / "sp.csv"
+    p.write_text("Amount ,Vendor\n12.5,A\n", encoding="utf-8")
+    assert main(["benford", str(p), "--column", "Amount"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'Amount '?" in err and "'Amount ', 'Vendor'" in err and err.count("\n") == 1
