@@ -267,10 +267,14 @@ class Register:
         self._max_wait_s = _MAX_WAIT_FACTOR * busy_timeout_ms / 1000
         #: True when the file could only be opened for reading (no write permission, read-only disk).
         self.readonly = False
+        existed = self.path.exists()
         try:
             self.conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000, isolation_level=None,
                                         check_same_thread=True)
         except sqlite3.Error as exc:
+            if not existed and not os.access(self.path.parent, os.W_OK):
+                raise InputError(f"cannot create the register {self.path}: the folder {self.path.parent} is not "
+                                 "writable") from None
             raise InputError(f"cannot open the register {self.path}: {exc}") from None
         try:
             self.conn.row_factory = sqlite3.Row
@@ -298,6 +302,10 @@ class Register:
             if self.path.exists() and self.path.stat().st_size and _is_readonly(exc):
                 self._open_readonly(busy_timeout_ms)
                 return
+            if not existed and _is_readonly(exc):
+                why = (f"the folder {self.path.parent} is not writable" if not os.access(self.path.parent, os.W_OK)
+                       else str(exc))
+                raise InputError(f"cannot create the register {self.path}: {why}") from None
             raise InputError(f"{self.path} is not a usable detect register: {exc}") from None
 
     def _open_readonly(self, busy_timeout_ms: int) -> None:

@@ -350,3 +350,12 @@ def test_rectification_deadline_adopted_from_a_stress_test_is_the_reviewers(reg,
     reg.record_run(run({"crossing_years": {"baseline": {"debt_ratio_warning": 2029}}}))
     assert reg.get(f)["due_date"] == "2027-06-30"
     assert reg.verify() == []
+
+
+def test_new_register_in_a_folder_that_cannot_be_written(tmp_path, unwritable):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    unwritable(folder)
+    with pytest.raises(InputError, match="cannot create the register .* not writable"):
+        Register(folder / "new.sqlite")
+    assert not (folder / "new.sqlite").exists()
