@@ -80,9 +80,9 @@ class RegisterBusyError(InputError):
 def default_db_path(db: str | os.PathLike | None = None) -> Path:
     """The register file: ``db`` if given, else ``$DETECT_DB``, else ``./detect-review.sqlite``."""
     if db:
-        return Path(db)
+        return Path(db).expanduser()
     env = os.environ.get(ENV_DB, "").strip()
-    return Path(env) if env else Path(DEFAULT_DB)
+    return Path(env).expanduser() if env else Path(DEFAULT_DB)
 
 
 def utc_now() -> str:

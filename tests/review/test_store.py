@@ -359,3 +359,14 @@ def test_new_register_in_a_folder_that_cannot_be_written(tmp_path, unwritable):
     with pytest.raises(InputError, match="cannot create the register .* not writable"):
         Register(folder / "new.sqlite")
     assert not (folder / "new.sqlite").exists()
+
+
+def test_home_in_the_register_path_is_expanded(tmp_path, monkeypatch):
+    """DETECT_DB=~/audit/x.sqlite set where no shell expands it (a .env file, a service unit, quotes): the
+    register was looked for in a folder literally called '~'."""
+    from detect.review.store import default_db_path
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DETECT_DB", "~/env.sqlite")
+    assert default_db_path() == tmp_path / "env.sqlite"
+    assert default_db_path("~/x.sqlite") == tmp_path / "x.sqlite"
