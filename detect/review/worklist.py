@@ -450,14 +450,14 @@ def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, An
             for c in _TRACKED}
     # A cell is edited when it differs from what the sheet showed: the register's value (a deadline: the one
     # the sheet displayed, recorded by stamp_workbook); a column the sheet does not have is not an edit.
-    shown = {c: _text(orig[f"shown_{c}"]) for c in _TRACKED if f"shown_{c}" in orig}
+    shown_vals = {c: _text(orig[f"shown_{c}"]) for c in _TRACKED if f"shown_{c}" in orig}
     want = {c: base[c] for c in _TRACKED}
     if "status" in rec:
         want["status"] = _status(rec.get("status"))
     if "owner" in rec:
         want["owner"] = _text(rec.get("owner"))
     if "due_date" in rec:
-        if "due_date" in shown and _shown_text("due_date", rec.get("due_date")) == shown["due_date"]:
+        if "due_date" in shown_vals and _shown_text("due_date", rec.get("due_date")) == shown_vals["due_date"]:
             want["due_date"] = base["due_date"]   # left as shown
         else:
             want["due_date"] = parse_date(rec.get("due_date"), "due_date") or ""
