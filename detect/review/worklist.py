@@ -31,7 +31,8 @@ import pandas as pd
 from detect.exceptions import InputError
 from detect.findings import neutralise
 from detect.review.migrations import STATUS_LABELS_ZH
-from detect.review.store import (ACTIVE_STATUSES, STATUSES, Register, _clean_text, parse_date, utc_now)
+from detect.review.store import (ACTIVE_STATUSES, STATUSES, Register, TransitionError, _clean_text, parse_date,
+                                 utc_now)
 
 FORMAT = "detect-review-worklist/1"
 SHEET = "worklist"
@@ -529,10 +530,16 @@ def _import_row(reg: Register, fid: str, rec: dict[str, Any], orig: dict[str, An
                 version = None  # checked once, at the start of the row
             status_now = reg.get(fid)["status"]
             if "status" in edited and want["status"] != status_now:
-                reg.set_status(fid, want["status"], by=who, note=note,
-                               reason=want["dismiss_reason"] if want["status"] == "dismissed" else "",
-                               evidence=want["evidence_note"] if want["status"] == "rectified" else "",
-                               expected_version=version, source=source)
+                try:
+                    reg.set_status(fid, want["status"], by=who, note=note,
+                                   reason=want["dismiss_reason"] if want["status"] == "dismissed" else "",
+                                   evidence=want["evidence_note"] if want["status"] == "rectified" else "",
+                                   expected_version=version, source=source)
+                except TransitionError as exc:
+                    if status_now == base["status"]:
+                        raise
+                    raise TransitionError(f"the owner given in this row moves it {base['status']} -> {status_now} "
+                                          f"first, then: {exc}") from None
                 done.append(f"{status_now} -> {want['status']}")
                 note = ""
             for text in [note, *extra]:

@@ -469,3 +469,20 @@ def test_worklist_of_another_register_is_refused(filled, tmp_path, make_run):
     shutil.copyfile(filled.path, tmp_path / "copy.sqlite")
     with Register(tmp_path / "copy.sqlite", today="2026-06-01") as copy:
         assert import_xlsx(copy, path).ok and copy.get(fid(E))["owner"] == "孙"
+
+
+def test_refused_move_after_the_rows_assignment_names_both_steps(filled, tmp_path):
+    """Owner given and status 'dismissed' on an open finding: the assignment moves it to assigned, then the
+    dismissal is refused. The message said only 'cannot go from assigned to dismissed' while the reviewer's
+    sheet and the register both say open."""
+    reg = filled
+    path = tmp_path / "w.xlsx"
+    export_xlsx(reg, path)
+    wb, ws, col, rows = _open(path)
+    for k, v in {"owner": "孙", "status": "dismissed", "dismiss_reason": "dup", "by": "周"}.items():
+        ws.cell(rows[fid(E)], col[k], v)
+    wb.save(path)
+    rep = import_xlsx(reg, path)
+    msg = rep.rejected[0][2]
+    assert "open -> assigned" in msg and "cannot go from assigned to dismissed" in msg, msg
+    assert reg.get(fid(E))["status"] == "open"
