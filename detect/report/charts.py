@@ -118,6 +118,23 @@ def as_points(series: Mapping[Any, Any] | None) -> list[tuple[float, float]]:
     return sorted(out)
 
 
+def with_gaps(pts: Sequence[tuple[float, float]]) -> tuple[list[float], list[float]]:
+    """``(xs, ys)`` of a line with a NaN wherever periods are missing (a gap wider than the series'
+    own step), so matplotlib breaks the line there instead of drawing unreported years."""
+    xs = [p[0] for p in pts]
+    steps = [b - a for a, b in zip(xs, xs[1:]) if b > a]
+    step = min(steps) if steps else 1.0
+    ox: list[float] = []
+    oy: list[float] = []
+    for i, (x, y) in enumerate(pts):
+        if i and x - xs[i - 1] > 1.5 * step:
+            ox.append((x + xs[i - 1]) / 2)
+            oy.append(float("nan"))
+        ox.append(x)
+        oy.append(y)
+    return ox, oy
+
+
 def _in_ranges(x: float, ranges: Sequence[tuple[float, float]]) -> bool:
     return any(a - 1e-9 <= x <= b + 1e-9 for a, b in ranges)
 
@@ -181,9 +198,9 @@ def time_series(series: Mapping[Any, Any] | None, *, lang: str, title: str = "",
     with plt.rc_context(_rc()):
         fig, ax = _fig()
         xs, ys = zip(*pts)
-        ax.plot(xs, ys, color=_MAIN, lw=1.6, marker="o", ms=3, label=t("ch_reported", lang), zorder=3)
+        ax.plot(*with_gaps(pts), color=_MAIN, lw=1.6, marker="o", ms=3, label=t("ch_reported", lang), zorder=3)
         if len(exp) >= 1:
-            ex, ey = zip(*exp)
+            ex, ey = with_gaps(exp)
             ax.plot(ex, ey, color=_GREY, lw=1.2, ls="--", marker=".", ms=3, label=plain(expected_label or t("ch_expected", lang)), zorder=2)
         fl = [(x, y) for x, y in pts if _in_ranges(x, flagged)]
         if fl:
@@ -326,7 +343,7 @@ def debt_trajectory(history: Mapping[Any, Any] | None, *, lang: str, title: str 
         xs_all: list[float] = []
         if hist:
             hx, hy = zip(*hist)
-            ax.plot(hx, hy, color=_MAIN, lw=1.8, marker="o", ms=3, label=t("ch_reported", lang), zorder=4)
+            ax.plot(*with_gaps(hist), color=_MAIN, lw=1.8, marker="o", ms=3, label=t("ch_reported", lang), zorder=4)
             xs_all += list(hx)
         if fan_pts:
             fx = [p[0] for p in fan_pts]

@@ -57,3 +57,21 @@ def test_grade_line_labels_do_not_overlap():
     ys = sorted(float(m.group(1)) for m in re.finditer(r'font-size: 7px[^>]*y="([\d.]+)"[^>]*>\d+%</text>', svg))
     assert len(ys) == 4
     assert min(b - a for a, b in zip(ys, ys[1:])) >= 8.0, ys
+
+
+def test_line_breaks_at_missing_years():
+    """The atlas' debt balance of 巴彦淖尔市 is reported for 2018-2020 and 2025: the chart drew one
+    straight line from 2020 to 2025 as if the years between were reported. The line stops at a gap."""
+    import re
+
+    def segments(svg: str) -> int:
+        # the reported series is the only line drawn in the main colour; count its path pieces (M commands)
+        paths = re.findall(r'<path d="([^"]+)"[^>]*style="fill: none; stroke: #1f4e79; stroke-width: 1\.6', svg)
+        return sum(p.count("M") for p in paths)
+
+    gap = {"2018": 306.0, "2019": 330.0, "2020": 415.0, "2025": 735.0}
+    whole = {str(y): 300.0 + 20 * k for k, y in enumerate(range(2018, 2026))}
+    one = segments(charts.time_series(whole, lang="zh"))   # the series and its legend handle
+    assert one >= 1
+    assert segments(charts.time_series(gap, lang="zh")) == one + 1
+    assert segments(charts.time_series({**gap, "2021": None}, lang="zh")) == one + 1
