@@ -917,8 +917,11 @@ def load(paths: str | Path | Iterable[str | Path]) -> LoadResult:
         raise InputError("no input files given")
     tables, inputs = [], []
     for p in paths:
-        sheets, fmt = _raw_tables(p)
-        info = {"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt}
+        try:
+            sheets, fmt = _raw_tables(p)
+            info = {"file": str(p), "sha256": sha256(p), "bytes": p.stat().st_size, "format": fmt}
+        except OSError as exc:   # permission denied, I/O error: the user's file system, not a bug (was exit 3)
+            raise InputError(f"{p}: cannot read the file ({exc.strerror or exc})") from None
         inputs.append(info)
         for sheet, raw in sheets:
             label = f"{p}#{sheet}" if sheet != "" and len(sheets) > 1 else str(p)

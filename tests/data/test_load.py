@@ -488,3 +488,15 @@ def test_unit_in_the_value_header_of_a_long_file(tmp_path):
     # "数值（万元）" with no unit column: the unit was ignored and the figures taken as 亿元
     p = _write(tmp_path, "l.csv", "region_code,indicator,period,数值（万元）\n110000,gdp,2015,230146000\n")
     assert load(p).panel.data["value"].tolist() == [23014.6]
+
+
+def test_unreadable_file_is_an_input_error(tmp_path, monkeypatch):
+    # PermissionError from open() was an internal error (exit 3)
+    p = _write(tmp_path, "a.csv", LONG_HEADER + "1,A,,gdp,2014,5,\n")
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("detect.data.load.open", denied, raising=False)
+    with pytest.raises(InputError, match="cannot read the file \\(Permission denied\\)"):
+        load(p)
