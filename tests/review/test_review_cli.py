@@ -296,6 +296,7 @@ def test_read_only_register_can_be_read_not_changed(db, tmp_path, capsys, unwrit
         assert err.count("\n") == 1 and "read-only" in err and "internal error" not in err, err
 
 
+@pytest.mark.slow
 def test_list_piped_into_head_is_not_an_error(tmp_path, make_run):
     """`detect review list | head`: the reader closing the pipe early is the user's choice, not a bug (it
     printed 'internal error: BrokenPipeError ... please report it' and exited 3)."""
