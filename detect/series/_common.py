@@ -13,11 +13,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from detect.config import Config, threshold
 from detect.data.panel import Panel
 from detect.data.units import INDICATOR_DIMENSION
 
 #: Indicators whose log growth is not meaningful (rates, targets, concentrations).
 NON_LEVEL = frozenset({"growth_target", "gdp_real_growth", "pm25", "tax_per_mu", "input_output_ratio"})
+
+
+def suspects(panel: Panel, config: Config, detector: str) -> tuple[list[str], list[str]]:
+    """The panel's indicators a per-series detector screens, and a note naming the yardsticks left out.
+
+    Yardsticks (``[series] yardsticks``: physical proxies and denominators) are what reported
+    figures are checked against, not suspects; a user can empty the list to screen everything.
+    """
+    yard = {str(i) for i in threshold("series.yardsticks", config)}
+    inds = list(panel.indicators)
+    left = [i for i in inds if i in yard]
+    notes = ([f"{detector}: {', '.join(left)} not screened (yardsticks: proxies and denominators, "
+              f"[series] yardsticks)"] if left else [])
+    return [i for i in inds if i not in yard], notes
 
 
 def is_level_indicator(ind: str) -> bool:

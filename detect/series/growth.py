@@ -9,7 +9,8 @@ growth of all regions at the same level of the hierarchy in the same year (or, w
 Centering on the same-year median removes common shocks (2009, 2020): a year in which every region
 slows does not flag every region. p-values come from a Student-t empirical null fitted to all the
 indicator's z-scores pooled (Efron 2004), two-sided: an implausible jump and an implausible drop are
-both evidence (an inflated year, or the correction when the truth comes out).
+both evidence (an inflated year, or the correction when the truth comes out). Yardsticks
+(``[series] yardsticks``: electricity, night lights, rail freight, population) are not screened.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from detect.data.units import INDICATOR_DIMENSION
 from detect.explain import what_to_check
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
-from detect.series._common import get_series, series_dict
+from detect.series._common import get_series, series_dict, suspects
 
 #: Largest number of z-scores the Student-t empirical null is fitted to: a seeded subsample beyond
 #: (the maximum-likelihood t fit costs about 1 s per 20 000 values; a national panel has 50 000+ per
@@ -79,7 +80,9 @@ class GrowthPeers(Detector):
         report_p = float(threshold("scoring.report_p", config))
         peers_mode = config.option(self.name, "peers", "level")
         regions = panel.regions.set_index("region_code")
-        for ind in panel.indicators:
+        inds, notes = suspects(panel, config, self.name)
+        out.notes.extend(notes)
+        for ind in inds:
             if ind in _SKIP or INDICATOR_DIMENSION.get(ind) in _SKIP_DIMENSIONS:
                 continue
             gt = growth_table(panel, ind)

@@ -41,7 +41,7 @@ from detect.data.panel import Panel
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
 from detect.series._common import (extract_runs, get_series, is_level_indicator, log_matrix, longest_runs, peer_adjust,
-                                   peer_groups, series_dict)
+                                   peer_groups, series_dict, suspects)
 
 TYPES = ("LS", "AO", "TC")
 KIND = {"LS": "level_shift", "AO": "additive_outlier", "TC": "temporary_change"}
@@ -224,7 +224,10 @@ def screen(panel: Panel, config: Config, indicators: list[str] | None = None) ->
     peers_mode = config.option("level_shift", "peers", "level")
     notes: list[str] = []
     tables = []
-    inds = indicators if indicators is not None else [i for i in panel.indicators if is_level_indicator(i)]
+    if indicators is None:
+        screened, notes = suspects(panel, config, "level_shift")
+        indicators = [i for i in screened if is_level_indicator(i)]
+    inds = indicators
     for ind in inds:
         s = get_series(panel, ind)
         if s.empty or s.shape[1] < 2:

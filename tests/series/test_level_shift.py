@@ -116,3 +116,17 @@ def test_calibration_on_clean_random_walks(T):
     tab, _ = screen(panel_from_matrix({"gdp": random_walk_levels(rng, 900, T)}), CFG)
     share = float((tab["p_value"] < 0.05).mean())
     assert 0.02 <= share <= 0.075, share
+
+
+def test_yardsticks_are_not_searched_for_breaks_unless_asked():
+    rng = np.random.default_rng(31)
+    lv = random_walk_levels(rng, 30, 20)
+    pop = random_walk_levels(rng, 30, 20, drift=0.005, sd=0.003)
+    pop[0, 17:] *= 0.9      # a census re-benchmarking: resident population revised down 10 % in 2020
+    panel = panel_from_matrix({"gdp": lv, "population": pop})
+    res = LevelShift().run(panel, CFG)
+    assert not [f for f in res if f.indicator == "population"]
+    assert any("population not screened" in n for n in res.notes)
+    asked = LevelShift().run(panel, CFG.with_(thresholds={"series": {"yardsticks": []}}))
+    hit = [f for f in asked if f.indicator == "population" and f.region_code == "900000"]
+    assert hit and hit[0].period_start == "2020" and hit[0].p_value < 1e-3
