@@ -497,6 +497,8 @@ def test_unreadable_file_is_an_input_error(tmp_path, monkeypatch):
     def denied(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("detect.data.load.open", denied, raising=False)
+    import sys
+
+    monkeypatch.setattr(sys.modules["detect.data.load"], "open", denied, raising=False)   # the module, not load()
     with pytest.raises(InputError, match="cannot read the file \\(Permission denied\\)"):
         load(p)
