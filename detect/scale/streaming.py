@@ -285,7 +285,8 @@ def aggregate_file(path: str | Path, value: str, by: str | list[str], *, scale: 
 
 @dataclass
 class ValueCounts:
-    """How often each amount occurs (signed, at the reported value), additive over chunks.
+    """How often each amount occurs (by magnitude, selected as :func:`detect.digits.api.duplicates`
+    selects), additive over chunks.
 
     Memory grows with the number of *distinct* amounts, not of records. ``top(k)`` gives the
     duplication test's most frequent values in the order of
@@ -309,8 +310,10 @@ class ValueCounts:
                  .reset_index(drop=True)
 
 
-def value_counts_array(values, *, min_value: float | None = None, sign: Sign = "absolute") -> ValueCounts:
-    """:class:`ValueCounts` of one chunk (same selection as :func:`detect.digits.api.duplicates`)."""
+def value_counts_array(values, *, min_value: float | None = None, sign: Sign = "positive") -> ValueCounts:
+    """:class:`ValueCounts` of one chunk, selected and counted as :func:`detect.digits.api.duplicates`:
+    positives by default, ``"negative"`` the negatives, ``"absolute"`` both signs pooled by magnitude
+    (a 50.00 payment and a -50.00 credit are one amount, R benford.analysis' ``sign = "both"``)."""
     if sign not in SIGNS:
         raise ValueError(f"sign must be one of {', '.join(SIGNS)}; got {sign!r}")
     d = extract(values, trailing=False)
@@ -321,11 +324,10 @@ def value_counts_array(values, *, min_value: float | None = None, sign: Sign = "
         keep &= d.sign < 0
     if min_value is not None:
         keep &= d.magnitude >= min_value
-    signed = np.where(d.sign < 0, -d.magnitude, d.magnitude)[keep]
-    return ValueCounts(pd.Series(signed).value_counts(sort=False).astype("int64"))
+    return ValueCounts(pd.Series(d.magnitude[keep]).value_counts(sort=False).astype("int64"))
 
 
-def value_counts_file(path: str | Path, column: str, *, min_value: float | None = None, sign: Sign = "absolute",
+def value_counts_file(path: str | Path, column: str, *, min_value: float | None = None, sign: Sign = "positive",
                       chunk_rows: int = CHUNK_ROWS) -> ValueCounts:
     """:class:`ValueCounts` of a file's column, chunk by chunk."""
     parts = [value_counts_array(_values(df[column]), min_value=min_value, sign=sign)

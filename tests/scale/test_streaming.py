@@ -218,10 +218,21 @@ def test_value_counts_stream_equal_duplicates(payments_path, payments):
     assert (top["value"].iat[1], top["count"].iat[1]) == (1153.35, 2264)
 
 
+def test_value_counts_stream_equal_duplicates_with_both_signs(payments_path, payments):
+    # R benford.analysis, sign = "both": 50.00 occurs 6030 times (6022 payments and 8 credits)
+    vc = value_counts_file(payments_path, "Amount", chunk_rows=20_000, sign="absolute")
+    ref = duplicates(payments["Amount"], top=5, sign="absolute")
+    pd.testing.assert_frame_equal(vc.top(5), ref[["value", "count"]])
+    assert (vc.top(1)["value"].iat[0], vc.top(1)["count"].iat[0]) == (50.0, 6030)
+
+
 def test_value_counts_chunks_add():
     v = np.array(["1.00", "2.50", "1.00", "-1.00", "0", "2.5"], dtype=object)
     a = value_counts_array(v[:3]) + value_counts_array(v[3:])
-    assert a.counts.to_dict() == value_counts_array(v).counts.to_dict() == {1.0: 2, 2.5: 2, -1.0: 1}
+    assert a.counts.to_dict() == value_counts_array(v).counts.to_dict() == {1.0: 2, 2.5: 2}
+    both = value_counts_array(v[:3], sign="absolute") + value_counts_array(v[3:], sign="absolute")
+    assert both.counts.to_dict() == {1.0: 3, 2.5: 2}
+    assert value_counts_array(v, sign="negative").counts.to_dict() == {1.0: 1}
 
 
 # --- errors ----------------------------------------------------------------------------------------
