@@ -29,6 +29,11 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 #: province column gives the parent (``省份, 城市, 年份, …`` is a prefecture table, not a province one).
 PROVINCE_LEVEL_HEADERS: frozenset[str] = frozenset({"province", "省份", "省", "省份名称", "省份代码"})
 
+#: Headers of row numbers (a serial column, a saved pandas index): never an indicator. In a wide
+#: table they were read as indicators "序号" / "unnamed:_0" and screened like figures.
+ROW_NUMBER_HEADERS: tuple[str, ...] = ("序号", "编号", "行号", "no", "no.", "index", "rownum", "row_number",
+                                       "unnamed: 0", "unnamed:0")
+
 #: Canonical indicators: (English label, Chinese label, aliases).
 INDICATORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "gdp": ("GDP", "地区生产总值", ("gdp", "grp", "地区生产总值", "国内生产总值", "生产总值", "gdp_current")),
@@ -131,12 +136,20 @@ def header_unit(text: object) -> str | None:
 
 _COLUMN_LOOKUP = {norm_key(a): std for std, aliases in COLUMN_ALIASES.items() for a in aliases}
 _PROVINCE_LEVEL_KEYS = frozenset(norm_key(a) for a in PROVINCE_LEVEL_HEADERS)
+_ROW_NUMBER_KEYS = frozenset(norm_key(a) for a in ROW_NUMBER_HEADERS)
 _INDICATOR_LOOKUP = {norm_key(a): ind for ind, (_, _, aliases) in INDICATORS.items() for a in (ind, *aliases)}
 
 
 def standard_column(header: object) -> str | None:
     """The standard panel column a header means, or None."""
     return _COLUMN_LOOKUP.get(norm_key(header))
+
+
+def is_row_number(header: object) -> bool:
+    """Whether a header names a column of row numbers (see :data:`ROW_NUMBER_HEADERS`); pandas'
+    ``Unnamed: 3`` (an unnamed column) counts too."""
+    key = norm_key(header)
+    return key in _ROW_NUMBER_KEYS or bool(re.fullmatch(r"unnamed[0-9]+", key))
 
 
 def is_province_level(header: object) -> bool:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from detect.data.aliases import (NONNEGATIVE, canonical_indicator, header_unit, is_province_level,
-                                 province_code, standard_column)
+                                 is_row_number, province_code, standard_column)
 from detect.data.panel import PANEL_COLUMNS, Panel
 from detect.data.units import DIMENSIONS, base_unit, factor, norm_unit
 from detect.exceptions import InputError
@@ -655,6 +655,9 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
         ind_cols = []
         ignored = []
         for j in other:
+            if is_row_number(headers[j]):
+                ignored.append(headers[j])
+                continue
             if indicator_columns is not None:
                 is_ind = headers[j] in indicator_columns
             else:

@@ -502,3 +502,12 @@ def test_unreadable_file_is_an_input_error(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules["detect.data.load"], "open", denied, raising=False)   # the module, not load()
     with pytest.raises(InputError, match="cannot read the file \\(Permission denied\\)"):
         load(p)
+
+
+def test_row_number_columns_are_not_indicators(tmp_path):
+    # a serial column (序号) and a saved pandas index (Unnamed: 0) became indicators and were screened
+    text = "序号,地区,年份,地区生产总值,Unnamed: 0\n1,辽宁省,2014,28626.58,0\n2,吉林省,2014,13803.14,1\n"
+    res = load(_write(tmp_path, "s.csv", text))
+    _accounting_holds(res)
+    assert res.panel.indicators == ["gdp"]
+    assert res.inputs[0]["tables"][0]["ignored_columns"] == ["序号", "Unnamed: 0"]
