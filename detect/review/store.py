@@ -61,6 +61,8 @@ _BUSY_TIMEOUT_MS = 5000      # how long SQLite itself waits for a lock before re
 _MAX_ATTEMPTS = 50           # then detect retries the whole transaction, with a growing pause,
 _MAX_WAIT_FACTOR = 6         # for at most this many busy timeouts in all (30 s by default), then gives up
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: C0 control characters other than tab, line feed and carriage return (Excel cannot store them).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class ConflictError(InputError):
@@ -1016,6 +1018,8 @@ def status_table(db: "Register | str | os.PathLike | None", finding_ids: Iterabl
     for c, v in (("status", "open"), ("owner", ""), ("due_date", ""), ("note", "not yet in the register")):
         out[c] = out[c].astype(object).where(known, v)
     out["overdue"] = out["overdue"].astype(object).where(known, False).astype(bool)
+    for c in ("status", "owner", "due_date", "note"):   # for worksheets and PDFs: no control characters
+        out[c] = [_CONTROL_RE.sub(" ", v) if isinstance(v, str) else v for v in out[c]]
     return out[cols]
 
 

@@ -69,7 +69,13 @@ _ZH_TO_STATUS = {v: k for k, v in STATUS_LABELS_ZH.items()}
 def _cell(v: Any) -> Any:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return None
-    return neutralise(v) if isinstance(v, str) else v
+    if isinstance(v, str):
+        # Control characters (pasted from PDFs) cannot be stored in a worksheet; the register keeps the text
+        # as written, the sheet shows a space for each.
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return neutralise(ILLEGAL_CHARACTERS_RE.sub(" ", v))
+    return v
 
 
 def _unneutralise(text: str) -> str:

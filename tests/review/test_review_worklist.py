@@ -486,3 +486,19 @@ def test_refused_move_after_the_rows_assignment_names_both_steps(filled, tmp_pat
     msg = rep.rejected[0][2]
     assert "open -> assigned" in msg and "cannot go from assigned to dismissed" in msg, msg
     assert reg.get(fid(E))["status"] == "open"
+
+
+def test_control_characters_pasted_into_notes_do_not_block_the_export(filled, tmp_path):
+    """Text pasted from a PDF carries control characters (form feed, STX) that Excel cannot hold; the audit
+    trail keeps them forever, and every export of the register failed ('internal error:
+    IllegalCharacterError')."""
+    reg = filled
+    reg.add_note(fid(E), "pasted from PDF:\x0c page 2 \x02 end", by="Li")
+    reg.set_status(fid(B), "dismissed", by="Li", reason="yearbook\x0b2016 p. 112")
+    path = tmp_path / "w.xlsx"
+    assert export_xlsx(reg, path) == 6
+    wb, ws, col, rows = _open(path)
+    assert ws.cell(rows[fid(E)], col["last_note"]).value.startswith("pasted from PDF:")
+    assert "2016 p. 112" in ws.cell(rows[fid(B)], col["dismiss_reason"]).value
+    rep = import_xlsx(reg, path)
+    assert rep.ok and rep.unchanged == 6 and not rep.applied, rep.summary()

@@ -370,3 +370,18 @@ def test_home_in_the_register_path_is_expanded(tmp_path, monkeypatch):
     monkeypatch.setenv("DETECT_DB", "~/env.sqlite")
     assert default_db_path() == tmp_path / "env.sqlite"
     assert default_db_path("~/x.sqlite") == tmp_path / "x.sqlite"
+
+
+def test_status_table_text_has_no_control_characters(reg, make_run):
+    """The run report writes status_table's owner and note into its worklist; a control character pasted into a
+    note (form feed from a PDF) made `detect report` / `detect run` fail (IllegalCharacterError)."""
+    import re
+
+    reg.record_run(make_run([finding(A)]))
+    reg.assign(fid(A), "Li\x07", "2026-09-30", by="Chief")
+    reg.add_note(fid(A), "pasted:\x0c page 2\x02", by="Li")
+    t = status_table(reg, [fid(A)])
+    for c in ("owner", "note"):
+        assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", t[c].iat[0]), t[c].iat[0]
+    assert t["note"].iat[0].startswith("pasted:") and t["owner"].iat[0].startswith("Li")
+    assert reg.get(fid(A))["owner"] == "Li\x07"          # the register keeps what was written
