@@ -36,7 +36,8 @@ ROW_NUMBER_HEADERS: tuple[str, ...] = ("序号", "编号", "行号", "no", "no."
 
 #: Canonical indicators: (English label, Chinese label, aliases).
 INDICATORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "gdp": ("GDP", "地区生产总值", ("gdp", "grp", "地区生产总值", "国内生产总值", "生产总值", "gdp_current")),
+    "gdp": ("GDP", "地区生产总值", ("gdp", "grp", "地区生产总值", "国内生产总值", "生产总值", "gdp_current",
+                                "gross regional product")),
     "gdp_real_growth": ("real GDP growth", "地区生产总值增速", ("gdp_real_growth", "gdp_growth", "gdp_real_growth_pct",
                         "地区生产总值增长率", "地区生产总值增速", "gdp增速", "gdp增长率", "经济增速")),
     "gdp_secondary": ("secondary-industry value added", "第二产业增加值", ("gdp_secondary", "secondary", "第二产业增加值", "第二产业")),
@@ -65,7 +66,8 @@ INDICATORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
                     "用电量", "电力消费量")),
     "rail_freight": ("rail freight", "铁路货运量", ("rail_freight", "freight", "铁路货运量", "铁路货物运输量", "货运量")),
     "night_lights": ("night lights", "夜间灯光", ("night_lights", "ntl", "nightlights", "夜间灯光", "夜间灯光亮度", "灯光亮度")),
-    "population": ("population", "常住人口", ("population", "pop", "resident_population", "常住人口", "年末常住人口", "人口")),
+    "population": ("population", "常住人口", ("population", "pop", "resident_population", "常住人口", "年末常住人口", "人口",
+                   "year-end resident population")),
     "debt_balance": ("government debt balance", "地方政府债务余额", ("debt_balance", "debt", "statutory_debt_balance",
                      "地方政府债务余额", "政府债务余额", "债务余额", "法定债务余额")),
     "debt_limit": ("debt limit", "地方政府债务限额", ("debt_limit", "statutory_debt_limit", "地方政府债务限额", "债务限额")),

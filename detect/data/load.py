@@ -568,6 +568,29 @@ def header_with_units(headers: list[str], units: dict[int, str]) -> list[str]:
     return [f"{h}({units[j]})" if j in units and h and header_unit(h) is None else h for j, h in enumerate(headers)]
 
 
+_TITLE_INDICATOR = re.compile(r"^\s*(?:indicators?|指标(?:名称)?)\s*[:：]\s*(.+?)\s*$", re.I)
+_NOTE = re.compile(r"^\s*(?:注|备注|说明|数据来源|资料来源|来源|notes?|sources?|data\s*sources?)\s*[:：.]?", re.I)
+
+
+def _preamble_indicator(pre: pd.DataFrame) -> str | None:
+    """The indicator a title line above the header names (``Indicators：…`` / ``指标：…``), or None."""
+    for cell in pre.astype(str).to_numpy().ravel():
+        m = _TITLE_INDICATOR.match(unicodedata.normalize("NFKC", cell))
+        if m:
+            return m.group(1)
+    return None
+
+
+def _note_rows(body: pd.DataFrame, region_cols: list[int]) -> pd.Series:
+    """Rows holding only a note in the region column (``Note: …``, ``数据来源：…``) below a table."""
+    if not region_cols:
+        return pd.Series(False, index=body.index)
+    text = body.astype(str).apply(lambda c: c.str.strip())
+    filled = (text != "").sum(axis=1)
+    first = text[region_cols[0]]
+    return (filled == 1) & (first != "") & first.map(lambda t: bool(_NOTE.match(unicodedata.normalize("NFKC", t))))
+
+
 def _is_indicator_column(header: str, n_bad: int, n_present: int) -> bool:
     """Wide-by-indicator layout: a column holds an indicator when its name is known or it is mostly numbers."""
     return bool(canonical_indicator(header)[1] or n_bad / max(1, n_present) < 0.5)
@@ -641,13 +664,26 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
         return rec, info
 
     other = [j for j in range(len(headers)) if j not in std_of and headers[j]]
-    if "indicator" in col_of:
+    titled = None
+    if "indicator" not in col_of and "period" not in col_of:
+        # the NBS download (data.stats.gov.cn): "Indicators：Gross Regional Product(100 million yuan)" above
+        # a Region x years table; it was "no period column", though every column but one is a year
+        titled = _preamble_indicator(raw.iloc[:hdr])
+    if "indicator" in col_of or titled:
         per_cols = [j for j in other if _is_period_header(headers[j]) or _YEARISH.search(headers[j])]
         if not per_cols:
             raise InputError(f"{name}: an indicator column but no value column and no period columns")
         info["layout"] = "wide by period"
         info["ignored_columns"] = [headers[j] for j in other if j not in per_cols]
-        parts = [base.assign(indicator_raw=col("indicator"), period_raw=headers[j], value_raw=body[j].astype(str),
+        if titled:
+            info["indicator_from_title"] = titled
+            ind = pd.Series(titled, index=body.index, dtype=object)
+            unit_col = unit_col.where(unit_col.str.strip() != "", header_unit(titled) or "")
+        else:
+            ind = col("indicator")
+        note = _note_rows(body, [col_of[c] for c in ("region_code", "region_name") if c in col_of])
+        base["_problem"] = base["_problem"].where(~note | (base["_problem"] != ""), "a note below the table, not a region")
+        parts = [base.assign(indicator_raw=ind, period_raw=headers[j], value_raw=body[j].astype(str),
                              unit=unit_col, column=headers[j], _col=np.int64(j)) for j in per_cols]
         return pd.concat(parts, ignore_index=True), info
 
@@ -676,6 +712,9 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
                  for j in ind_cols]
         return pd.concat(parts, ignore_index=True), info
 
+    if any(_is_period_header(headers[j]) for j in other):
+        raise InputError(f"{name}: one column per year but no indicator: add an indicator column (indicator / 指标) "
+                         f"or a line 'Indicators: <name>' / '指标：<name>' above the header")
     raise InputError(f"{name}: no period column (period / year / 年份) and no indicator column (indicator / 指标)")
 
 

@@ -30,7 +30,7 @@ DIMENSIONS: dict[str, tuple[str, dict[str, float]]] = {
     "mass": ("万吨", {"吨": 1e-4, "t": 1e-4, "tonne": 1e-4, "tons": 1e-4, "万吨": 1.0, "10kt": 1.0,
                      "10kton": 1.0, "亿吨": 1e4}),
     "people": ("万人", {"人": 1e-4, "persons": 1e-4, "person": 1e-4, "万人": 1.0, "10kpersons": 1.0,
-                       "10kpeople": 1.0, "亿人": 1e4}),
+                       "10kpeople": 1.0, "10000persons": 1.0, "10000people": 1.0, "亿人": 1e4}),
     "percent": ("%", {"%": 1.0, "percent": 1.0, "pct": 1.0, "百分比": 1.0}),
     "concentration": ("μg/m³", {"μg/m³": 1.0, "μg/m3": 1.0, "ug/m3": 1.0, "微克/立方米": 1.0, "mg/m3": 1e3}),
 }

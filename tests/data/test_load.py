@@ -511,3 +511,40 @@ def test_row_number_columns_are_not_indicators(tmp_path):
     _accounting_holds(res)
     assert res.panel.indicators == ["gdp"]
     assert res.inputs[0]["tables"][0]["ignored_columns"] == ["序号", "Unnamed: 0"]
+
+
+NBS_DOWNLOAD = ("Database：Annual by Province\nIndicators：Gross Regional Product(100 million yuan)\nYear：LATEST20\n"
+                "Region,2015,2014\nLiaoning,28669.02,28626.58\nJilin,14063.13,13803.14\n"
+                '"Note:Gross regional product data applies to ""GB/T4754-2011"" since 2012."\n'
+                "Data Sources：National Bureau of Statistics\n")
+
+
+def test_nbs_download_indicator_named_in_the_title(tmp_path):
+    # data.stats.gov.cn's "Annual by Province" layout (indicator and unit in a title line, Region x years)
+    # was "no period column (period / year / 年份) and no indicator column"; its notes below are not regions
+    res = load(_write(tmp_path, "nbs.csv", NBS_DOWNLOAD, encoding="gb18030"))
+    _accounting_holds(res)
+    d = res.panel.data
+    assert set(d["indicator"]) == {"gdp"} and set(d["unit"]) == {"亿元"}
+    assert d[["region_code", "period", "value"]].values.tolist() == [
+        ["210000", "2014", 28626.58], ["210000", "2015", 28669.02],
+        ["220000", "2014", 13803.14], ["220000", "2015", 14063.13]]
+    assert res.rows_excluded == 4 and set(res.exclusions["row"]) == {7, 8}
+    assert res.exclusions["reason"].eq("a note below the table, not a region").all()
+
+
+def test_years_without_an_indicator_says_so(tmp_path):
+    p = _write(tmp_path, "y.csv", "Region,2015,2014\nLiaoning,1,2\n")
+    with pytest.raises(InputError, match="one column per year but no indicator"):
+        load(p)
+
+
+def test_nbs_downloads_in_the_shared_data(shared_data):
+    # the real NBS files: 31 provinces, Liaoning's GDP as published (亿元) and population in 万人
+    base = shared_data / "cn-localdebt-fiscal"
+    gdp = load(base / "GDP_by_province_1999-2017.csv")
+    _accounting_holds(gdp)
+    w = gdp.panel.series("gdp")
+    assert len(w) == 31 and w.loc["210000", 2014] == 28626.58 and w.loc["210000", 2015] == 28669.02
+    pop = load(base / "Population_by_province.csv")
+    assert pop.panel.indicators == ["population"] and set(pop.panel.data["unit"]) == {"万人"}
