@@ -445,6 +445,10 @@ def _raw_partitions(p: Path, dd, blocksize: int | None):
     hdr = _find_header(head)
     if hdr is None:
         _records(head, str(p), _Excl())       # raises the loader's message
+    from detect.data.load import _preamble_indicator
+
+    if _preamble_indicator(head.iloc[:hdr]):   # indicator named in a title line (NBS download): read in memory
+        return None
     ncol = head.shape[1]
     compressed = p.suffix.lower() in (".gz", ".bz2", ".xz", ".zip")
     ddf = dd.read_csv(str(p), sep=_sniff_sep(text), header=None, names=list(range(ncol)), dtype=str,
