@@ -162,48 +162,20 @@ def _generic_check(lang: str) -> str:
     return (_DEFAULT[1] if lang == "zh" else _DEFAULT[0]).rstrip("。.").lower()
 
 
-def crossing_deadline(ev: Mapping[str, Any]) -> int | None:
-    """Earliest year in which a stress test crosses a grade line (``evidence["crossing_years"]``)."""
-    cy = ev.get("crossing_years") if isinstance(ev, Mapping) else None
-    vals: list[Any]
-    if isinstance(cy, Mapping):
-        vals = list(cy.values())
-    elif isinstance(cy, (list, tuple)):
-        vals = list(cy)
-    elif cy is not None:
-        vals = [cy]
-    else:
-        return None
-    years = []
-    for v in vals:
-        if isinstance(v, Mapping):  # {scenario: {grade: year}}
-            years.extend(y for y in (crossing_deadline({"crossing_years": v}),) if y is not None)
-            continue
-        x = charts.period_x(v)
-        if x is not None:
-            years.append(int(x))
-    return min(years) if years else None
-
-
 def stress_deadline(ev: Mapping[str, Any]) -> tuple[str, int] | None:
     """Deadline pre-filled from a debt stress test: ``(YYYY-MM-DD, crossing year)`` or None.
 
-    Uses :func:`detect.review.stress_due_date` (the register's rule: 30 June of the baseline's
-    earliest crossing year, see thresholds ``[review]``) when the review package is installed;
-    otherwise 30 June of the earliest crossing year.
+    The register's rule, :func:`detect.review.stress_due_date` (30 June of the baseline's earliest
+    projected crossing year, see thresholds ``[review]``), so that the report shows the deadline the
+    register holds: a crossing only in a shock scenario, or one already in the data, gives none.
     """
-    y = crossing_deadline(ev)
-    if y is None:
-        return None
-    try:
-        from detect.review import stress_due_date
-    except ImportError:
-        return f"{y}-06-30", y
+    from detect.review import stress_due_date
+
     res = stress_due_date(dict(ev)) if isinstance(ev, Mapping) else None
-    if res:
-        due = res[0]
-        return due, int(due[:4])
-    return f"{y}-06-30", y
+    if not res:
+        return None
+    due = res[0]
+    return due, int(due[:4])
 
 
 # --- follow-up register ------------------------------------------------------------------------

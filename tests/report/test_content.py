@@ -215,3 +215,19 @@ def test_every_debt_ratio_has_a_label():
     for name, spec in RATIOS.items():
         assert content.indicator_label(name, "zh") == spec.label_zh, name
         assert content.indicator_label(name, "en") != name, name
+
+
+def test_stress_deadline_is_the_registers():
+    from detect.review import stress_due_date
+
+    # the baseline crosses nothing; only a shock scenario does: the register sets no deadline,
+    # so the report must not show one (it showed 30 June of the shock's year)
+    ev = {"crossing_years": {"baseline": {}, "land_30": {"debt_ratio_120": 2027}},
+          "projection": {"start_year": 2023}}
+    assert stress_due_date(ev) is None and content.stress_deadline(ev) is None
+    # the baseline crosses in 2028 (a shock earlier): both take the baseline's year
+    ev["crossing_years"]["baseline"] = {"debt_ratio_120": 2028}
+    assert content.stress_deadline(ev) == ("2028-06-30", 2028) == (stress_due_date(ev)[0], 2028)
+    # a crossing in or before the last observed year is a fact of the data, not a forecast
+    ev["projection"]["start_year"] = 2028
+    assert content.stress_deadline(ev) is None
