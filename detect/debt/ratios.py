@@ -29,12 +29,14 @@ instead, and the grade is then a lower bound (hidden debt can only raise it).
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from detect.config import Config, threshold
+from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.debt._inputs import (DEBT_INPUTS, LABEL_ZH, RESOURCES_OPTIONAL, RESOURCES_REQUIRED, DebtFrame, debt_frame, money, money_en, pct,
                                  resources, runs, series_dict)
@@ -85,6 +87,16 @@ RATIOS: dict[str, RatioSpec] = {s.name: s for s in (
     RatioSpec("land_dependence", "land-revenue dependence", "土地财政依赖度", ("land_revenue",), ("resources",),
               "land_revenue / 综合财力", "debt.land_dependence_high"),
 )}
+
+def formula_text(formula: str, lang: str = "en") -> str:
+    """A ratio's formula for a reader: indicator codes as their names in ``lang``.
+
+    ``formula_text("debt_service / 综合财力", "zh")`` is ``债务还本付息 / 综合财力``; in English
+    ``综合财力`` reads ``comprehensive financial resources``.
+    """
+    out = re.sub(r"[a-z][a-z_]*", lambda m: label(m.group(0), lang), formula)
+    return out if lang == "zh" else out.replace("综合财力", "comprehensive financial resources")
+
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "region_code", "region_name", "year", "ratio", "label_zh", "value", "numerator", "denominator",
@@ -571,11 +583,12 @@ class DebtRatiosDetector(Detector):
                     region_code=code, region_name=str(names.get(code, code)), indicator=ratio,
                     period_start=y0, period_end=y1, detector=self.name, statistic=v_worst, p_value=float("nan"),
                     family=self.family, kind=f"{ratio}_line", effect=v_worst - line, severity_hint=severity,
-                    summary=(f"{spec.label_en[0].upper() + spec.label_en[1:]} = {spec.formula} {period_en} {en}: "
+                    summary=(f"{spec.label_en[0].upper() + spec.label_en[1:]} = {formula_text(spec.formula)} "
+                             f"{period_en} {en}: "
                              f"{pct(v_last, 1)} in {y1}"
                              + (f", extreme {pct(v_worst, 1)} in {int(years[worst_i])}" if s != e else "")
-                             + f"; check {num} and its denominator against the budget and final accounts."),
-                    summary_zh=(f"{spec.label_zh}（{spec.formula}）{y1}年为{pct(v_last, 1)}，{zh}"
+                             + f"; check {label(num)} and its denominator against the budget and final accounts."),
+                    summary_zh=(f"{spec.label_zh}（{formula_text(spec.formula, 'zh')}）{y1}年为{pct(v_last, 1)}，{zh}"
                                 + (f"（{y0}–{y1}年极值{pct(v_worst, 1)}，{int(years[worst_i])}年）" if s != e else "")
                                 + "；请对照预决算核实"
                                 f"{LABEL_ZH.get(num, num)}及分母数据。"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import math
 
 import numpy as np
@@ -313,3 +315,18 @@ def test_interest_line_is_statutory_for_cities_and_counties_only():
     assert by["990100"].severity_hint == "high"
     assert by["990000"].severity_hint == "medium"
     assert "市县" in by["990000"].summary_zh and "cities and counties" in by["990000"].summary
+
+
+def test_sentences_name_the_formula_in_the_readers_language():
+    from detect.debt.ratios import formula_text
+
+    assert formula_text("debt_service / 综合财力", "zh") == "债务还本付息 / 综合财力"
+    assert formula_text("debt_balance / gdp") == "government debt balance / GDP"
+    assert formula_text("land_revenue / 综合财力") == "land-sale revenue / comprehensive financial resources"
+    base = dict(fiscal_revenue=100.0, transfer_revenue=60.0, fund_revenue=40.0, fiscal_expenditure=250.0,
+                debt_balance=150.0, interest_paid=30.0)
+    out = DebtRatiosDetector().run(Panel.from_frame(long_frame({("990100", 2020): base}, parent="")), CFG)
+    f = next(f for f in out if f.kind == "interest_ratio_line")
+    # no indicator code in either sentence (a Chinese reader saw 'interest_paid / fiscal_expenditure')
+    assert "债务付息支出 / 一般公共预算支出" in f.summary_zh and "interest paid / fiscal expenditure" in f.summary
+    assert not re.search(r"[a-z]+_[a-z]+", f.summary_zh + f.summary)
