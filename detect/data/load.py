@@ -120,6 +120,21 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         raise InputError(f"{name}: cannot decode the file as UTF-8 or GBK/GB18030 text") from None
 
 
+def mostly_utf8(data: bytes) -> str | None:
+    """``data`` decoded as UTF-8 with U+FFFD for its few invalid bytes, when it is UTF-8 text with a
+    damaged line (valid multi-byte characters outnumber the invalid bytes threefold; GBK read as
+    UTF-8 gives under a fifth as many valid ones as invalid); else None.
+
+    A UTF-8 file with one stray Latin-1 or GBK line fell back to GB18030 as a whole: every Chinese
+    name and unit came out as mojibake (亿元 as 浜垮厓) and every row was excluded for its unit.
+    A GBK file read as UTF-8 has almost no valid multi-byte characters, so it still goes to GB18030.
+    """
+    loose = data.decode("utf-8", errors="replace")
+    bad = loose.count("\ufffd")
+    good = len(loose) - len(loose.encode("ascii", errors="ignore")) - bad
+    return loose if bad and good >= 3 * bad else None
+
+
 def _read_csv_text(text: str, name: str) -> pd.DataFrame:
     sample = text[:20000]
     try:
@@ -188,10 +203,13 @@ def _raw_tables(path: Path) -> tuple[list[tuple[str, pd.DataFrame]], str]:
     elif b"\x00" in data[:65536]:
         raise InputError(f"{name}: binary data, not a CSV, Excel or Parquet file")
     else:
-        text, enc = _decode(data, name)
+        loose = mostly_utf8(data) if not data.startswith(b"\xef\xbb\xbf") else None
+        text, enc = _decode(data, name) if loose is None else (loose, "utf-8, with undecodable bytes")
     if not text.strip():
         raise InputError(f"{name}: the file has no content")
-    return [("", _read_csv_text(text, name))], f"csv ({enc})"
+    table = _read_csv_text(text, name)
+    table.attrs["damaged"] = enc.startswith("utf-8, with")   # rows holding U+FFFD are excluded in _records
+    return [("", table)], f"csv ({enc})"
 
 
 def _xlsx_percent_styles(zf, local) -> set[str]:
@@ -640,6 +658,11 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
         problem[over.values] = ("the row has more fields than the header (a separator inside an unquoted "
                                 "value such as 1,234.5?)")
         info["overflow_rows"] = int(over.sum())
+    damaged = (body.astype(str).apply(lambda c: c.str.contains("\ufffd", regex=False)).any(axis=1)
+               if raw.attrs.get("damaged") else pd.Series(False, index=body.index))
+    if damaged.any():   # bytes that were not UTF-8 in a UTF-8 file (mostly_utf8): the row's text is unknown
+        problem[damaged.values & (problem == "").values] = "the row holds bytes that are not UTF-8 (the rest of the file is)"
+        info["undecodable_rows"] = int(damaged.sum())
 
     def col(std):
         j = col_of.get(std)

@@ -372,6 +372,10 @@ def _head_text(p: Path) -> tuple[str, str] | None:
         return None
     if len(data) == _HEAD_BYTES and b"\n" in data:
         data = data[:data.rindex(b"\n") + 1]
+    from detect.data.load import mostly_utf8
+
+    if mostly_utf8(data) is not None:   # UTF-8 with damaged bytes: the loader reads it and excludes those rows
+        return None
     try:
         return _decode(data, str(p))
     except InputError:

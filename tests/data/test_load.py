@@ -548,3 +548,21 @@ def test_nbs_downloads_in_the_shared_data(shared_data):
     assert len(w) == 31 and w.loc["210000", 2014] == 28626.58 and w.loc["210000", 2015] == 28669.02
     pop = load(base / "Population_by_province.csv")
     assert pop.panel.indicators == ["population"] and set(pop.panel.data["unit"]) == {"万人"}
+
+
+def test_utf8_file_with_a_damaged_line(tmp_path):
+    # one Latin-1 byte pair in a UTF-8 file sent the whole file to GB18030: 亿元 became 浜垮厓, every
+    # name mojibake, every row excluded for its unit; now only the damaged row is excluded
+    p = tmp_path / "m.csv"
+    p.write_bytes((LONG_HEADER + "110000,北京,,gdp,2015,23014.6,亿元\n120000,天津,,gdp,2015,16538.2,亿元\n"
+                   "130000,河北,,gdp,2015,29806.1,亿元\n").encode("utf-8") + b"140000,\xe9\xe9,,gdp,2015,100,\n")
+    res = load(p)
+    _accounting_holds(res)
+    assert res.panel.data["region_name"].tolist() == ["北京", "天津", "河北"]
+    assert set(res.panel.data["unit"]) == {"亿元"}
+    assert res.exclusions[["row", "reason"]].values.tolist() == [
+        [5, "the row holds bytes that are not UTF-8 (the rest of the file is)"]]
+    # a GBK file is still read as GBK
+    g = tmp_path / "g.csv"
+    g.write_bytes((LONG_HEADER + "110000,北京,,gdp,2015,23014.6,亿元\n").encode("gbk"))
+    assert load(g).panel.data["unit"].tolist() == ["亿元"]
