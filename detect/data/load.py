@@ -799,7 +799,8 @@ def normalise_records(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
     no_code = rec["region_code"] == ""
     derived = _per_unique(rec.loc[no_code, "region_name"], lambda u: u.map(lambda n: province_code(n) or n))
     rec.loc[no_code, "region_code"] = derived
-    rec["region_code"] = rec["region_code"].str.replace(r"\.0$", "", regex=True)
+    for c in ("region_code", "parent_code"):   # 210000.0: a code column read as floats (a gap made it float)
+        rec[c] = rec[c].str.replace(r"^([0-9]+)\.0+$", r"\1", regex=True)
     rec.loc[rec["region_name"] == "", "region_name"] = rec["region_code"]
     drop(rec["region_code"] == "", "region_code", "", "no region code or name")
     # indicator

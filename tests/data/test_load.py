@@ -566,3 +566,11 @@ def test_utf8_file_with_a_damaged_line(tmp_path):
     g = tmp_path / "g.csv"
     g.write_bytes((LONG_HEADER + "110000,北京,,gdp,2015,23014.6,亿元\n").encode("gbk"))
     assert load(g).panel.data["unit"].tolist() == ["亿元"]
+
+
+def test_parent_codes_read_as_floats_still_link(tmp_path):
+    # region codes lost their ".0" but parent codes did not: 沈阳's parent 210000.0 matched no region
+    text = ("region_code,region_name,parent_code,indicator,period,value\n210000.0,辽宁,,gdp,2015,100\n"
+            "210100.0,沈阳,210000.0,gdp,2015,40\n210200,大连,210000,gdp,2015,60\n")
+    reg = load(_write(tmp_path, "p.csv", text)).panel.regions
+    assert reg["parent_code"].tolist() == ["", "210000", "210000"] and reg["level"].tolist() == [0, 1, 1]
