@@ -51,6 +51,9 @@ SCENARIO_ZH: dict[str, str] = {
     "lgfv_10": "10 %城投债务纳入政府债务", "lgfv_30": "30 %城投债务纳入政府债务", "lgfv_50": "50 %城投债务纳入政府债务",
     "transfers_10": "转移支付减少10 %", "combined": "组合冲击",
 }
+#: The base of a projected ratio in a sentence: ``{base: (en, zh)}`` (keys of :data:`detect.debt.dynamics.BASES`).
+BASE_NAMES: dict[str, tuple[str, str]] = {"resources": ("comprehensive resources", "综合财力"),
+                                          "gdp": ("GDP", "地区生产总值")}
 #: Short English names of the scenarios (the finding's sentence describes the shock in full).
 SCENARIO_EN: dict[str, str] = {
     "baseline": "baseline", "growth": "growth -1 s.d.", "interest": "interest +200 bp", "primary": "primary balance -0.5 s.d.",
@@ -82,8 +85,7 @@ def scenario_text(sc: str, a: Assumptions, r: int, config: Config | None = None)
     shares of the base in the last observed year (IMF 2013 MAC DSA: a stress test states its shock).
     """
     y1 = int(a.year0[r]) + 1
-    base_en = "comprehensive resources" if a.base == "resources" else "GDP"
-    base_zh = "综合财力" if a.base == "resources" else "地区生产总值"
+    base_en, base_zh = BASE_NAMES[a.base]
     k = int(threshold("debt_stress.growth_shock_years", config))
     window = int(threshold("debt_stress.history_years", config))
 
@@ -100,22 +102,19 @@ def scenario_text(sc: str, a: Assumptions, r: int, config: Config | None = None)
                 f"基准情形下（{base_zh}增速{pp(a.g[r])} %、每年举债流量相当于{base_zh}的{pp(a.flow[r])} %，"
                 f"均为{span.replace('-', '–')}年中位数；利率{pp(a.i[r])} %{dflt_zh}）")
     if sc == "growth":
-        sd = float(threshold("debt_stress.growth_shock_sd", config)) * a.sd_g[r]
-        return (f"if base growth falls by {float(threshold('debt_stress.growth_shock_sd', config)):g} s.d. "
-                f"({pp(sd)} percentage points) in {y1}-{y1 + k - 1}",
-                f"若{y1}–{y1 + k - 1}年{base_zh}增速下降{float(threshold('debt_stress.growth_shock_sd', config)):g}个标准差"
-                f"（{pp(sd)}个百分点）")
+        n_sd = float(threshold("debt_stress.growth_shock_sd", config))
+        return (f"if base growth falls by {n_sd:g} s.d. ({pp(n_sd * a.sd_g[r])} percentage points) in {y1}-{y1 + k - 1}",
+                f"若{y1}–{y1 + k - 1}年{base_zh}增速下降{n_sd:g}个标准差（{pp(n_sd * a.sd_g[r])}个百分点）")
     if sc == "interest":
         bp = 1e4 * float(threshold("debt_stress.interest_shock", config))
         roll = float(threshold("debt_stress.rollover_rate", config))
         return (f"if interest rates rise {bp:.0f} bp on the debt refinanced ({100 * roll:.0f} % of the stock a year)",
                 f"若利率上升{bp:.0f}个基点（作用于每年再融资的{100 * roll:.0f} %存量债务）")
     if sc == "primary":
-        sd = float(threshold("debt_stress.primary_shock_sd", config)) * a.sd_pb[r]
-        return (f"if the primary balance worsens by {float(threshold('debt_stress.primary_shock_sd', config)):g} s.d. "
-                f"({pp(sd)} % of {base_en}) every year from {y1}",
-                f"若自{y1}年起基本收支差额每年恶化{float(threshold('debt_stress.primary_shock_sd', config)):g}个标准差"
-                f"（相当于{base_zh}的{pp(sd)} %）")
+        n_sd = float(threshold("debt_stress.primary_shock_sd", config))
+        return (f"if the primary balance worsens by {n_sd:g} s.d. ({pp(n_sd * a.sd_pb[r])} % of {base_en}) every year "
+                f"from {y1}",
+                f"若自{y1}年起基本收支差额每年恶化{n_sd:g}个标准差（相当于{base_zh}的{pp(n_sd * a.sd_pb[r])} %）")
     head, _, size = sc.partition("_")
     lam = float(size) / 100 if size else float("nan")
     if head == "land":
@@ -166,7 +165,7 @@ def fan_method(a: Assumptions, h: History, r: int, config: Config | None = None,
             "resampled": ("the region's own yearly deviations of base growth, effective interest rate and borrowing "
                           "flow from their medians, drawn jointly by year (one historical year per projected year) and "
                           "added to the baseline"),
-            "resampled_zh": (f"按年联合重抽该地区自身{'综合财力' if a.base == 'resources' else '地区生产总值'}增速、"
+            "resampled_zh": (f"按年联合重抽该地区自身{BASE_NAMES[a.base][1]}增速、"
                              "实际利率与举债流量相对中位数的偏离，叠加于基准情形"),
             "years": [int(y) for y in h.years[ok]],
             "percentiles": [float(p) for p in threshold("debt_stress.fan_percentiles", config)]}
@@ -584,8 +583,7 @@ class DebtStress(Detector):
         if later:
             ev.setdefault("projection", {})["reported_debt_after_start"] = later
             y_last = max(later["debt"], key=int)
-            base_en = "comprehensive resources" if base == "resources" else "GDP"
-            base_zh = "综合财力" if base == "resources" else "地区生产总值"
+            base_en, base_zh = BASE_NAMES[base]
             ratio_last = later["ratio_on_projected_base"][y_last]
             later_en = (f" The projection starts in {y0}, the last year with both debt and {base_en}; debt is reported up "
                         f"to {y_last} ({money_en(later['debt'][y_last])}), {pct(ratio_last, 1)} of {base_en} grown at "
