@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from detect.config import Config, threshold
+from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.debt._inputs import DebtFrame, debt_frame, money, money_en, pct, series_dict
 from detect.debt.dynamics import BASES, Assumptions, History, assumptions, history, project
@@ -95,7 +96,7 @@ def scenario_text(sc: str, a: Assumptions, r: int, config: Config | None = None)
     if sc == "baseline":
         span = f"{int(a.year0[r]) - window + 1}-{int(a.year0[r])}"
         dflt = a.i_default is not None and bool(a.i_default[r])
-        dflt_en = " assumed: no interest_paid reported" if dflt else ""
+        dflt_en = f" assumed: no {label('interest_paid')} reported" if dflt else ""
         dflt_zh = "，未报告付息支出，按默认利率" if dflt else ""
         return (f"on the baseline (base growth {pp(a.g[r])} % and a borrowing flow of {pp(a.flow[r])} % of {base_en} "
                 f"a year, the medians of {span}; interest {pp(a.i[r])} %{dflt_en})",

@@ -116,8 +116,9 @@ def test_shock_finding_says_what_was_shocked_and_by_how_much():
     assert "土地出让收入下降30 %" in f.summary_zh and "综合财力的9.0 %" in f.summary_zh
     sc = f.evidence["scenarios"]
     assert {"baseline", "land_30", "land_50", "transfers_10", "interest"} <= set(sc)
-    # no interest_paid in this panel: the 3.5 % is the default rate, and the description says so
-    assert "3.5 % assumed: no interest_paid reported" in sc["baseline"]["en"] and "默认利率" in sc["baseline"]["zh"]
+    # no interest_paid in this panel: the 3.5 % is the default rate, and the description says so (in words:
+    # the baseline's description is part of the finding's sentence)
+    assert "3.5 % assumed: no interest paid reported" in sc["baseline"]["en"] and "默认利率" in sc["baseline"]["zh"]
     assert "200 bp" in sc["interest"]["en"] and "200个基点" in sc["interest"]["zh"]
     assert "15.0 % of comprehensive resources" in sc["land_50"]["en"]  # 50 % of land = 30 % of the base
     fm = f.evidence["fan_method"]
