@@ -371,7 +371,7 @@ def _cell_text(v) -> str:
     if isinstance(v, float):
         return repr(v) if not v.is_integer() or abs(v) >= 1e16 else str(int(v))
     if isinstance(v, pd.Timestamp) or hasattr(v, "strftime"):
-        return v.strftime("%Y-%m")
+        return v.strftime("%Y-%m-%d")   # the day too: a vintage (release date) needs it; periods read the month
     return str(v)
 
 

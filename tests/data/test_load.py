@@ -574,3 +574,24 @@ def test_parent_codes_read_as_floats_still_link(tmp_path):
             "210100.0,沈阳,210000.0,gdp,2015,40\n210200,大连,210000,gdp,2015,60\n")
     reg = load(_write(tmp_path, "p.csv", text)).panel.regions
     assert reg["parent_code"].tolist() == ["", "210000", "210000"] and reg["level"].tolist() == [0, 1, 1]
+
+
+def test_excel_dates_keep_their_day_for_vintages(tmp_path):
+    # dates were cut to the month: two releases in one month were one vintage, and their figures
+    # "conflicting duplicates"; a date period still reads as its month
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["region_code", "indicator", "period", "vintage", "value"])
+    ws.append(["110000", "gdp", dt.datetime(2015, 7, 1), dt.datetime(2016, 3, 1), 100])
+    ws.append(["110000", "gdp", dt.datetime(2015, 7, 1), dt.datetime(2016, 3, 20), 101])
+    p = tmp_path / "v.xlsx"
+    wb.save(p)
+    res = load(p)
+    _accounting_holds(res)
+    assert res.rows_excluded == 0
+    assert res.panel.data[["period", "vintage", "value"]].values.tolist() == [
+        ["2015-07", "2016-03-01", 100.0], ["2015-07", "2016-03-20", 101.0]]
