@@ -366,7 +366,7 @@ def _frame_text(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell_text(v) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+    if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):   # NaT: a missing date (strftime raised)
         return ""
     if isinstance(v, float):
         return repr(v) if not v.is_integer() or abs(v) >= 1e16 else str(int(v))

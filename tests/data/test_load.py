@@ -595,3 +595,14 @@ def test_excel_dates_keep_their_day_for_vintages(tmp_path):
     assert res.rows_excluded == 0
     assert res.panel.data[["period", "vintage", "value"]].values.tolist() == [
         ["2015-07", "2016-03-01", 100.0], ["2015-07", "2016-03-20", 101.0]]
+
+
+def test_missing_date_in_a_frame(tmp_path):
+    # a NaT period raised "NaTType does not support strftime" (an internal error)
+    from detect.data.panel import Panel
+
+    df = pd.DataFrame({"region_code": ["1", "1"], "indicator": ["gdp", "gdp"],
+                       "period": pd.to_datetime(["2015-01-01", None]), "value": [1.0, 2.0]})
+    p = Panel.from_frame(df)
+    assert p.data["period"].tolist() == ["2015-01"]
+    assert p.meta["exclusions"]["reason"].str.startswith("period not recognised").tolist() == [True]
