@@ -366,7 +366,7 @@ def _frame_text(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell_text(v) -> str:
-    if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):   # NaT: a missing date (strftime raised)
+    if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and np.isnan(v)):   # NaT, NA: missing
         return ""
     if isinstance(v, float):
         return repr(v) if not v.is_integer() or abs(v) >= 1e16 else str(int(v))

@@ -606,3 +606,13 @@ def test_missing_date_in_a_frame(tmp_path):
     p = Panel.from_frame(df)
     assert p.data["period"].tolist() == ["2015-01"]
     assert p.meta["exclusions"]["reason"].str.startswith("period not recognised").tolist() == [True]
+
+
+def test_pandas_na_in_an_object_column_is_missing():
+    # pd.NA became the text "<NA>" and was excluded as "value is not a number"
+    from detect.data.load import frame_to_panel
+
+    df = pd.DataFrame({"region_code": ["1", "1"], "indicator": ["gdp", "gdp"], "period": ["2015", "2016"],
+                       "value": pd.Series([1.5, pd.NA], dtype=object)})
+    res = frame_to_panel(df)
+    assert res.rows_excluded == 0 and res.panel.data["value"].isna().tolist() == [False, True]
