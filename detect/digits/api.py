@@ -109,7 +109,7 @@ def benford(values, test: DigitTest = "first-two", min_value: float | None = Non
 
 
 def _selection_notes(d, keep: np.ndarray, sign: str, min_value) -> list[str]:
-    """What :func:`_positive_magnitudes` left out, as notes (zeros, the other sign, below ``min_value``)."""
+    """What :func:`select_magnitudes` left out, as notes (zeros, the other sign, below ``min_value``)."""
     notes = []
     nz = d.valid & (d.sign != 0)
     if (n := int((d.valid & (d.sign == 0)).sum())):
@@ -125,7 +125,15 @@ def _selection_notes(d, keep: np.ndarray, sign: str, min_value) -> list[str]:
     return notes
 
 
-def _positive_magnitudes(values, min_value, sign, extraction="exact", trailing=False):
+def select_magnitudes(values, min_value: float | None, sign: Sign, extraction: Extraction = "exact",
+                      trailing: bool = False):
+    """Digits of ``values`` and the mask of those a test reads: non-zero, of the chosen ``sign``
+    (``"absolute"``: both, pooled by magnitude) and at least ``min_value`` in magnitude.
+
+    The one selection of the companion tests (Nigrini 2012 tests signs apart), also used by the
+    streamed and Dask duplication counts (:func:`detect.scale.streaming.value_counts_array`).
+    Returns ``(digits, keep)``.
+    """
     if sign not in SIGNS:
         raise ValueError(f"sign must be one of {', '.join(SIGNS)}; got {sign!r}")
     d = extract(values, extraction=extraction, trailing=trailing)
@@ -154,7 +162,7 @@ def summation(values, digits: int = 2, min_value: float | None = None, *, sign: 
     """
     if digits not in (1, 2, 3):
         raise ValueError(f"digits must be 1, 2 or 3; got {digits!r}")
-    d, keep = _positive_magnitudes(values, min_value, sign, extraction)
+    d, keep = select_magnitudes(values, min_value, sign, extraction)
     lead = {1: d.first, 2: d.first_two, 3: d.lead3}[digits][keep].astype(np.int64)
     lo = 10 ** (digits - 1)
     k = 9 * lo
@@ -184,7 +192,7 @@ def duplicates(values, top: int = 10, min_value: float | None = None, *, sign: S
         ``value, count, records`` (``value`` is the magnitude; record labels: the Series index, or
         positions), most frequent first, ties by value.
     """
-    d, keep = _positive_magnitudes(values, min_value, sign)
+    d, keep = select_magnitudes(values, min_value, sign)
     mags = d.magnitude
     pos = np.flatnonzero(keep)
     v = pd.Series(mags[pos])
@@ -228,7 +236,7 @@ def second_order(values, test: DigitTest = "first-two", min_value: float | None 
     """
     if test not in BENFORD_TESTS:
         raise ValueError(f"second-order test reads leading digits; test must be one of {', '.join(BENFORD_TESTS)}")
-    d, keep = _positive_magnitudes(values, min_value, sign, trailing=True)
+    d, keep = select_magnitudes(values, min_value, sign, trailing=True)
     mags = d.magnitude[keep]
     n_kept = len(mags)
     dec = int(np.clip(d.decimals[keep].max(), 0, 15)) if n_kept else 0
@@ -264,7 +272,7 @@ def mantissa_arc(values, min_value: float | None = None, *, sign: Sign = "positi
     + mean(sin 2 pi m)^2``; under the null ``2 n L2`` is chi-square with 2 df, so
     ``p = exp(-n L2)``.
     """
-    d, keep = _positive_magnitudes(values, min_value, sign)
+    d, keep = select_magnitudes(values, min_value, sign)
     x = d.magnitude[keep]
     n = len(x)
     if n == 0:
@@ -287,7 +295,7 @@ def distortion_factor(values, min_value: float | None = 10.0, *, sign: Sign = "p
     """
     from scipy import stats
 
-    d, keep = _positive_magnitudes(values, min_value, sign)
+    d, keep = select_magnitudes(values, min_value, sign)
     x = d.magnitude[keep]
     n = len(x)
     if n == 0:

@@ -35,7 +35,8 @@ from typing import Iterable, Iterator, TypeVar
 import numpy as np
 import pandas as pd
 
-from detect.digits.counts import SIGNS, DigitCounts, Sign
+from detect.digits.api import select_magnitudes
+from detect.digits.counts import DigitCounts, Sign
 from detect.digits.extract import extract
 from detect.digits.io import CHUNK_ROWS, _csv_chunks, _excel_chunks, _parquet_chunks, count_file, file_format
 from detect.exceptions import InputError
@@ -314,16 +315,7 @@ def value_counts_array(values, *, min_value: float | None = None, sign: Sign = "
     """:class:`ValueCounts` of one chunk, selected and counted as :func:`detect.digits.api.duplicates`:
     positives by default, ``"negative"`` the negatives, ``"absolute"`` both signs pooled by magnitude
     (a 50.00 payment and a -50.00 credit are one amount, R benford.analysis' ``sign = "both"``)."""
-    if sign not in SIGNS:
-        raise ValueError(f"sign must be one of {', '.join(SIGNS)}; got {sign!r}")
-    d = extract(values, trailing=False)
-    keep = d.valid & (d.sign != 0)
-    if sign == "positive":
-        keep &= d.sign > 0
-    elif sign == "negative":
-        keep &= d.sign < 0
-    if min_value is not None:
-        keep &= d.magnitude >= min_value
+    d, keep = select_magnitudes(values, min_value, sign)
     return ValueCounts(pd.Series(d.magnitude[keep]).value_counts(sort=False).astype("int64"))
 
 
