@@ -28,8 +28,8 @@ def _label(values) -> str:
     return str(values.name) if isinstance(values, pd.Series) and values.name is not None else ""
 
 
-def _exclusion_notes(res: BenfordResult, sign: str, min_value) -> list[str]:
-    ex = res.counts.exclusions()
+def _exclusion_notes(ex: dict[str, int], sign: str, min_value) -> list[str]:
+    """Notes on what a test left out, from counts by reason (:meth:`DigitCounts.exclusions`)."""
     notes = []
     if ex.get("zero"):
         notes.append(f"{ex['zero']} zeros left out (no significant digit).")
@@ -101,7 +101,7 @@ def benford(values, test: DigitTest = "first-two", min_value: float | None = Non
             d = extract(values, extraction=extraction, decimals=decimals, trailing=False)
             return codes_from_digits(d, test, **kw)[0]
     res = BenfordResult(counts, config, codes=codes, index=_index(values), label=_label(values))
-    res.notes.extend(_exclusion_notes(res, sign, min_value))
+    res.notes.extend(_exclusion_notes(res.counts.exclusions(), sign, min_value))
     if extraction == "r-float":
         res.notes.append("Digits read as R benford.analysis does (floating-point truncation; 0.29 -> 28); "
                          "for comparison with published R outputs only.")
@@ -110,19 +110,12 @@ def benford(values, test: DigitTest = "first-two", min_value: float | None = Non
 
 def _selection_notes(d, keep: np.ndarray, sign: str, min_value) -> list[str]:
     """What :func:`select_magnitudes` left out, as notes (zeros, the other sign, below ``min_value``)."""
-    notes = []
     nz = d.valid & (d.sign != 0)
-    if (n := int((d.valid & (d.sign == 0)).sum())):
-        notes.append(f"{n} zeros left out (no significant digit).")
     other = {"positive": d.sign < 0, "negative": d.sign > 0, "absolute": np.zeros(len(d), bool)}[sign] & nz
-    if (n := int(other.sum())):
-        what = "negative" if sign == "positive" else "positive"
-        notes.append(f"{n} {what} values left out (Nigrini 2012 tests signs apart; see sign=).")
-    if min_value is not None and (n := int((nz & ~other & ~keep).sum())):
-        notes.append(f"{n} values below {min_value:g} left out.")
-    if (n := int((~d.valid).sum())):
-        notes.append(f"{n} values are not numbers (text that does not parse, NaN or infinite).")
-    return notes
+    ex = {"zero": int((d.valid & (d.sign == 0)).sum()), "sign": int(other.sum()),
+          "below_min": int((nz & ~other & ~keep).sum()) if min_value is not None else 0,
+          "invalid": int((~d.valid).sum())}
+    return _exclusion_notes(ex, sign, min_value)
 
 
 def select_magnitudes(values, min_value: float | None, sign: Sign, extraction: Extraction = "exact",
