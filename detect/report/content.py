@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from detect.data.aliases import label
+from detect.explain import what_to_check as explain_check
 from detect.report import charts
 from detect.report.i18n import family_label, t
 
@@ -155,11 +156,7 @@ def what_to_check(row: Mapping[str, Any], lang: str) -> str:
 def _generic_check(lang: str) -> str:
     """The catch-all sentence of :func:`detect.explain.what_to_check` (for an indicator it has no
     sentence for, e.g. a derived ratio): lower case, without the full stop."""
-    try:
-        from detect.explain import _DEFAULT
-    except ImportError:  # pragma: no cover
-        return ""
-    return (_DEFAULT[1] if lang == "zh" else _DEFAULT[0]).rstrip("。.").lower()
+    return explain_check("", lang=lang).rstrip("。.").lower()
 
 
 def stress_deadline(ev: Mapping[str, Any]) -> tuple[str, int] | None:
