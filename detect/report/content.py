@@ -472,7 +472,6 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
         exp_label = t(expn, lang) if expn in ("benford", "uniform") else expn
         nn = ev.get("n")
         tlab = digit_test_label(test, lang)
-        tlab = tlab[:1].upper() + tlab[1:] if lang == "en" else tlab
         svg = charts.digit_chart(ev["digits"], int(nn) if _finite(nn) else None, lang=lang,
                                  title=_title("ch_digits", lang, test=tlab), expected_name=exp_label)
         if svg:
