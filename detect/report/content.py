@@ -539,17 +539,21 @@ def _pick_scenarios(paths: Mapping[str, Any], proj: Mapping[str, Any], lang: str
     keep = names[:MAX_SCENARIOS]
     start = proj.get("start_year")
     start_v = proj.get("start_value")
-    try:
-        from detect.debt.stress import SCENARIO_ZH
-    except ImportError:
-        SCENARIO_ZH = {}
     out = {}
     for k in keep:
         v = dict(ok[k])
         if start is not None and start_v is not None and str(start) not in v:
             v[str(start)] = start_v
-        out[SCENARIO_ZH.get(k, k) if lang == "zh" else k] = v
+        out[scenario_name(k, lang)] = v
     return out
+
+
+def scenario_name(sc: str, lang: str) -> str:
+    """A stress scenario's short name for a reader: ``land_30`` -> ``land revenue -30 %`` /
+    ``土地出让收入下降30 %`` (:data:`detect.debt.stress.SCENARIO_EN` / ``SCENARIO_ZH``); unknown names as given."""
+    from detect.debt.stress import SCENARIO_EN, SCENARIO_ZH
+
+    return (SCENARIO_ZH if lang == "zh" else SCENARIO_EN).get(str(sc), str(sc))
 
 
 def _grade_lines(ev: Mapping[str, Any]) -> dict[str, float] | None:
@@ -583,14 +587,10 @@ def _flat_crossing(cy: Any, lang: str = "en") -> dict[str, Any]:
     baseline (or, without one, every scenario's earliest line), years only."""
     if not isinstance(cy, Mapping):
         return {}
-    try:
-        from detect.debt.stress import SCENARIO_ZH
-    except ImportError:
-        SCENARIO_ZH = {}
     out: dict[str, Any] = {}
     pool = {k: v for k, v in cy.items() if str(k) == "baseline"} or cy
     for sc, v in pool.items():
-        sc = SCENARIO_ZH.get(sc, sc) if lang == "zh" else sc
+        sc = scenario_name(sc, lang)
         if isinstance(v, Mapping):
             for line, y in v.items():
                 if y is not None and charts.period_x(y) is not None:

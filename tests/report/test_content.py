@@ -231,3 +231,16 @@ def test_stress_deadline_is_the_registers():
     # a crossing in or before the last observed year is a fact of the data, not a forecast
     ev["projection"]["start_year"] = 2028
     assert content.stress_deadline(ev) is None
+
+
+def test_scenarios_are_named_in_words_in_both_languages():
+    """A shock scenario's legend entry and crossing caption read 'land revenue -30 %', as the finding's own
+    sentence does, not the code name 'land_30' (the Chinese report already used the names)."""
+    cy = {"land_30": {"120%": 2027}, "transfers_10": {"100%": 2029}}
+    en = content._flat_crossing(cy, "en")
+    assert en == {"land revenue -30 % 120%": 2027, "transfers -10 % 100%": 2029}
+    assert content._flat_crossing(cy, "zh") == {"土地出让收入下降30 % 120%": 2027, "转移支付减少10 % 100%": 2029}
+    proj = {"paths": {"baseline": {"2025": 0.9}, "land_30": {"2025": 1.3}}}
+    picked = content._pick_scenarios(proj["paths"], proj, "en")
+    assert set(picked) == {"baseline", "land revenue -30 %"}
+    assert content.scenario_name("not_a_scenario", "en") == "not_a_scenario"
