@@ -15,13 +15,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -29,16 +29,6 @@ from detect.data.synthetic import write_sample  # noqa: E402
 from detect.pipeline import run, write_run  # noqa: E402
 from detect.quality import match_truth, score_run  # noqa: E402
 from detect.findings import read_findings  # noqa: E402
-
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (Wilson 1927, JASA 22:209-212)."""
-    if n == 0:
-        return float("nan"), float("nan")
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def main() -> None:
@@ -67,7 +57,7 @@ def main() -> None:
     print(f"\nrecall per planted kind over seeds {a.seeds} at effect {a.effect}:")
     for kind, g in allm.groupby("kind"):
         k, n = int(g["found"].sum()), len(g)
-        lo, hi = wilson(k, n)
+        lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")   # Wilson 1927, JASA 22:209-212
         eff = pd.to_numeric(g["effect_size"], errors="coerce")
         miss, hit = eff[~g["found"]], eff[g["found"]]
         lim = (f"; missed effects {miss.min():g} to {miss.max():g}, found {hit.min():g} to {hit.max():g}"
