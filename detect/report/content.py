@@ -70,10 +70,15 @@ DIGIT_TESTS: dict[str, tuple[str, str]] = {
 }
 
 
+def capitalised(text: str) -> str:
+    """``text`` with its first letter in upper case and the rest as written ('LGFV', 'GDP' stay)."""
+    return text[:1].upper() + text[1:]
+
+
 def _title(key: str, lang: str, **kw: Any) -> str:
     """A chart title: the label, starting with a capital in English ("Fiscal revenue: reported series")."""
     text = t(key, lang, **kw)
-    return text[:1].upper() + text[1:] if lang == "en" else text
+    return capitalised(text) if lang == "en" else text
 
 
 def digit_test_label(test: str, lang: str) -> str:
@@ -109,7 +114,7 @@ def summary_text(row: Mapping[str, Any], lang: str) -> str:
     zh, en = str(row.get("summary_zh") or ""), str(row.get("summary") or "")
     if lang == "zh":
         return zh or en
-    return (en[:1].upper() + en[1:]) if en else zh  # a sentence starts with a capital
+    return capitalised(en) if en else zh  # a sentence starts with a capital
 
 
 def what_to_check(row: Mapping[str, Any], lang: str) -> str:
@@ -127,7 +132,7 @@ def what_to_check(row: Mapping[str, Any], lang: str) -> str:
                 v = v.strip()
                 if v.rstrip("。.").lower() == generic:
                     continue  # the catch-all of detect.explain: the finding's own instruction says more
-                return v[0].upper() + v[1:] if lang == "en" else v
+                return capitalised(v) if lang == "en" else v
     text = summary_text(row, lang)
     if generic and generic in text.lower():
         text = ""  # the sentence ends with the same catch-all ("…；针对2025年，将该数据与原始记录…核对")
@@ -144,7 +149,7 @@ def what_to_check(row: Mapping[str, Any], lang: str) -> str:
         if m:
             if tail[:m.start()].rstrip().endswith(("—", ",", ":")):  # "… — check the limit …"
                 tail = tail[m.start():]
-            return tail[0].upper() + tail[1:]
+            return capitalised(tail)
     fam = str(row.get("family") or "series")
     ind = str(row.get("indicator") or "")
     if "debt" in ind or "limit" in ind or ind in DERIVED_LABELS and "debt" in DERIVED_LABELS[ind][0]:
@@ -304,7 +309,7 @@ class Chart:
 
     def __post_init__(self) -> None:
         if self.caption[:1].isascii() and self.caption[:1].islower():  # "fiscal revenue of …" starts a sentence
-            self.caption = self.caption[0].upper() + self.caption[1:]
+            self.caption = capitalised(self.caption)
 
 
 def _flagged(sub: pd.DataFrame) -> pd.DataFrame:
