@@ -390,6 +390,7 @@ def _other_high(doc: _Doc, data: RunData, shown_regions: set[str]) -> None:
     shown = rest.head(MAX_OTHER_HIGH)
     if len(rest) > len(shown):
         doc.add(txt(doc.t("worklist_truncated", shown=len(shown), total=len(rest))))
+    units = _units(data)
     for rec in shown.to_dict("records"):
         code, name = str(rec["region_code"]), str(rec["region_name"] or rec["region_code"])
         head = (f"{_region_label(name, code, lang)} · {content.indicator_label(rec['indicator'], lang)} · "
@@ -397,7 +398,7 @@ def _other_high(doc: _Doc, data: RunData, shown_regions: set[str]) -> None:
         q = _q_text(rec, lang)
         one = f[f["finding_id"] == rec["finding_id"]]
         ch = content.region_charts(one, lang, name, panel_series=(lambda ind, code=code: data.series(code, ind)),
-                                   units=_units(data))[:1]
+                                   units=units)[:1]
         fig = "".join(f"\n\n#figure({doc.image(c.svg, '86%')}, caption: [{txt(c.caption)}])" for c in ch)
         # the finding and its chart on one page
         doc.add(f"#block(breakable: false, width: 100%)[#text(size: 10pt, fill: hdr)[{txt(head)}] "
