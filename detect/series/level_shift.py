@@ -39,9 +39,14 @@ from detect.config import Config, threshold
 from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
+from detect.panel.aggregation import half_units
 from detect.registry import Detector, register
 from detect.series._common import (extract_runs, get_series, is_level_indicator, log_matrix, longest_runs, peer_adjust,
                                    peer_groups, series_dict, suspects)
+
+#: Squared numerical noise of one log-growth value (a 1e-10 relative change: far below any reported
+#: precision, far above double rounding), the floor of the residual sum of squares per observation.
+_RSS_FLOOR = 1e-20
 
 TYPES = ("LS", "AO", "TC")
 KIND = {"LS": "level_shift", "AO": "additive_outlier", "TC": "temporary_change"}
@@ -93,7 +98,8 @@ def _residual_maker(n: int, trend: bool) -> np.ndarray:
     return np.eye(n) - Z @ np.linalg.pinv(Z)
 
 
-def break_tstats(g: np.ndarray, X: np.ndarray, trend: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def break_tstats(g: np.ndarray, X: np.ndarray, trend: bool = True,
+                 rss_floor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """t-statistics and effects of every candidate intervention, for many series at once.
 
     Parameters
@@ -104,6 +110,10 @@ def break_tstats(g: np.ndarray, X: np.ndarray, trend: bool = True) -> tuple[np.n
         Candidate regressors (:func:`break_design`).
     trend : bool
         Include a linear trend in growth besides the intercept.
+    rss_floor : (m,) array, optional
+        Least residual sum of squares each series can have: the rounding noise of its reported
+        figures (:func:`rounding_rss`). A series as smooth as its reported digits allow carries no
+        evidence beyond them.
 
     Returns
     -------
@@ -120,9 +130,32 @@ def break_tstats(g: np.ndarray, X: np.ndarray, trend: bool = True) -> tuple[np.n
     num = gm @ Xm.T
     ss = np.einsum("mn,mn->m", gm, gm)
     delta = num / sxx
-    rss = np.maximum(ss[:, None] - num * delta, 1e-300)
+    # floor the residual sum of squares at the numerical noise of log growth (figures carry at most
+    # ~15 significant digits): a series identical to its peers' path has RSS ~ 0, and a rounding-level
+    # delta over it gave |t| ~ 1e146 ("jumped 0.0 %", p = 0)
+    floor = n * _RSS_FLOOR if rss_floor is None else np.maximum(n * _RSS_FLOOR, rss_floor)[:, None]
+    rss = np.maximum(ss[:, None] - num * delta, floor)
     se = np.sqrt(rss / dof / sxx)
     return delta / se, delta
+
+
+def rounding_rss(values: np.ndarray, half_unit: np.ndarray, dof: int) -> np.ndarray:
+    """Expected residual sum of squares of a series' log growth from rounding alone.
+
+    A figure reported to ``d`` decimals is within ``h = 0.5 * 10^-d`` of the truth (uniformly, so
+    variance ``h^2 / 3``); in log terms ``(h / x)^2 / 3``, and a growth rate carries the rounding of
+    two figures. The mean over the series times the residual degrees of freedom is what the
+    residuals of a noiseless series would still sum to.
+
+    Parameters
+    ----------
+    values, half_unit : (m, n + 1) arrays
+        The levels and half a unit of their last reported digit (NaN where unknown: counted as 0).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(values != 0, (half_unit / values) ** 2 / 3.0, np.nan)
+    vg = np.nan_to_num(r2[:, 1:]) + np.nan_to_num(r2[:, :-1])
+    return dof * vg.mean(axis=1)
 
 
 @lru_cache(maxsize=256)
@@ -228,10 +261,13 @@ def screen(panel: Panel, config: Config, indicators: list[str] | None = None) ->
         screened, notes = suspects(panel, config, "level_shift")
         indicators = [i for i in screened if is_level_indicator(i)]
     inds = indicators
+    hu = half_units(panel, int(threshold("aggregation.default_decimals", config))) if inds else pd.DataFrame()
     for ind in inds:
         s = get_series(panel, ind)
         if s.empty or s.shape[1] < 2:
             continue
+        h = (hu.loc[ind].reindex(index=s.index, columns=s.columns) if ind in hu.index.get_level_values(0)
+             else pd.DataFrame(np.nan, index=s.index, columns=s.columns)).to_numpy(dtype=float)
         years = np.asarray(s.columns, dtype=int)
         logv = log_matrix(s)
         graw = np.diff(logv, axis=1)
@@ -255,7 +291,9 @@ def screen(panel: Panel, config: Config, indicators: list[str] | None = None) ->
             rows = rows_ok[length[rows_ok] == n]
             G = extract_runs(g, rows, start[rows], int(n))
             X, kinds, pos = break_design(int(n), alpha)
-            t, delta = break_tstats(G, X, trend)
+            levels = extract_runs(s.to_numpy(dtype=float), rows, start[rows], int(n) + 1)
+            halves = extract_runs(h, rows, start[rows], int(n) + 1)
+            t, delta = break_tstats(G, X, trend, rounding_rss(levels, halves, int(n) - (3 if trend else 2)))
             best = np.argmax(np.abs(t), axis=1)
             tables.append(pd.DataFrame({
                 "region_code": s.index.to_numpy()[rows], "indicator": ind, "row": rows, "n_growth": int(n),

@@ -130,3 +130,26 @@ def test_yardsticks_are_not_searched_for_breaks_unless_asked():
     asked = LevelShift().run(panel, CFG.with_(thresholds={"series": {"yardsticks": []}}))
     hit = [f for f in asked if f.indicator == "population" and f.region_code == "900000"]
     assert hit and hit[0].period_start == "2020" and hit[0].p_value < 1e-3
+
+
+def test_series_as_smooth_as_their_reported_digits_are_not_breaks():
+    # ten regions whose GDP rises by exactly 1 亿元 a year, reported as integers; one jumps in 2015.
+    # Their peer-adjusted growth is smooth to the last digit, so a difference of a rounding error
+    # gave |t| ~ 1e146 ("GDP jumped 0.0 %", p = 0); the rounding of the reported digits bounds
+    # the noise from below
+    R, T = 10, 12
+    lv = 100.0 + np.arange(R)[:, None] * 10 + np.arange(T)[None, :]
+    lv[0, 5] *= 3.6
+    panel = panel_from_matrix({"gdp": lv}, start=2010, raw_decimals={"gdp": 0})
+    res = LevelShift().run(panel, CFG)
+    assert [(f.region_code, f.period_start) for f in res if f.p_value < 0.01] == [("900000", "2015")]
+
+
+def test_rounding_rss_by_hand():
+    from detect.series.level_shift import rounding_rss
+
+    x = np.array([[100.0, 200.0, 400.0]])
+    h = np.array([[0.5, 0.5, 0.5]])
+    r2 = (0.5 / x[0]) ** 2 / 3
+    expected = 7 * np.mean([r2[0] + r2[1], r2[1] + r2[2]])
+    assert rounding_rss(x, h, 7)[0] == pytest.approx(expected, rel=1e-12)
