@@ -162,7 +162,7 @@ def fan_method(a: Assumptions, h: History, r: int, config: Config | None = None,
     years, how many draws and the generator's seed."""
     ok = np.isfinite(h.g[r]) & np.isfinite(h.i[r]) & np.isfinite(h.flow[r]) & (h.years <= a.year0[r])
     return {"draws": int(threshold("debt_stress.n_sims", config)),
-            "seed": [int(seed) & 0xFFFFFFFF, zlib.crc32(str(a.codes[r]).encode("utf-8"))],
+            "seed": _seed_entropy(seed, a.codes[r]),
             "resampled": ("the region's own yearly deviations of base growth, effective interest rate and borrowing "
                           "flow from their medians, drawn jointly by year (one historical year per projected year) and "
                           "added to the baseline"),
@@ -257,8 +257,13 @@ def first_crossings(d0: np.ndarray, path: np.ndarray, year0: np.ndarray, lines_:
     return out
 
 
+def _seed_entropy(seed: int, code: str) -> list[int]:
+    """The entropy of a region's generator: ``[seed, crc32(region_code)]`` (also written in the evidence)."""
+    return [int(seed) & 0xFFFFFFFF, zlib.crc32(str(code).encode("utf-8"))]
+
+
 def _region_seed(seed: int, code: str) -> np.random.Generator:
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(str(code).encode("utf-8"))])
+    return np.random.default_rng(_seed_entropy(seed, code))
 
 
 def fan_chart(h: History, a: Assumptions, rows: np.ndarray, config: Config | None = None,
