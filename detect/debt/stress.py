@@ -160,7 +160,7 @@ def reported_after_start(h: History, a: Assumptions, r: int) -> dict | None:
 def fan_method(a: Assumptions, h: History, r: int, config: Config | None = None, seed: int = 0) -> dict:
     """How the fan chart of region row ``r`` was drawn (for the evidence): what was resampled, from which
     years, how many draws and the generator's seed."""
-    ok = np.isfinite(h.g[r]) & np.isfinite(h.i[r]) & np.isfinite(h.flow[r]) & (h.years <= a.year0[r])
+    ok = _fan_years(h, a, r)
     return {"draws": int(threshold("debt_stress.n_sims", config)),
             "seed": _seed_entropy(seed, a.codes[r]),
             "resampled": ("the region's own yearly deviations of base growth, effective interest rate and borrowing "
@@ -257,6 +257,11 @@ def first_crossings(d0: np.ndarray, path: np.ndarray, year0: np.ndarray, lines_:
     return out
 
 
+def _fan_years(h: History, a: Assumptions, r: int) -> np.ndarray:
+    """The years region row ``r``'s fan resamples: growth, interest and flow all known, up to the start year."""
+    return np.isfinite(h.g[r]) & np.isfinite(h.i[r]) & np.isfinite(h.flow[r]) & (h.years <= a.year0[r])
+
+
 def _seed_entropy(seed: int, code: str) -> list[int]:
     """The entropy of a region's generator: ``[seed, crc32(region_code)]`` (also written in the evidence)."""
     return [int(seed) & 0xFFFFFFFF, zlib.crc32(str(code).encode("utf-8"))]
@@ -282,8 +287,7 @@ def fan_chart(h: History, a: Assumptions, rows: np.ndarray, config: Config | Non
     need = int(threshold("debt_stress.history_years", config))
     out: dict[int, dict[str, list[float]] | str] = {}
     for r in rows:
-        ok = np.isfinite(h.g[r]) & np.isfinite(h.i[r]) & np.isfinite(h.flow[r])
-        ok &= h.years <= a.year0[r]
+        ok = _fan_years(h, a, r)
         if ok.sum() < need or a.reason[r]:
             out[int(r)] = (f"fan chart needs {need} complete years of (growth, interest, flow); "
                            f"{int(ok.sum())} available")
