@@ -324,7 +324,7 @@ def _region_section(doc: _Doc, data: RunData, reg: Any, n_regions: int) -> None:
                   lit(content.period_text(rec["period_start"], rec["period_end"])), lit(rec["detector"]),
                   lit(_q_text(rec, lang)),
                   lit(content.summary_text(rec, lang))]
-    doc.add(f"#table(columns: (auto, auto, auto, auto, auto, auto, 1fr), align: left + horizon, "
+    doc.add("#table(columns: (auto, auto, auto, auto, auto, auto, 1fr), align: left + horizon, "
             + ", ".join(cells) + ")")
     if len(fr) > len(shown):
         doc.add(f"#text(size: 8pt, fill: luma(90))[{txt(doc.t('more_findings', n=len(fr) - len(shown)))}]")

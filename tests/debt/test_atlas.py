@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import numpy as np
-import pandas as pd
 import pytest
 
 from detect.config import load_config

@@ -6,7 +6,6 @@ import math
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from detect.config import load_config

@@ -4,7 +4,6 @@ detect.debt) so that every chart kind is drawn."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np

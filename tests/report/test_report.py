@@ -265,8 +265,6 @@ def test_sample_report(repo, tmp_path):
 def test_every_high_finding_has_numbers_and_a_chart(run_dir, page_texts):
     """Each high finding's id is in the PDF (beside its sentence and what to check), and the charts
     drawn for its region's section or its own block cover it."""
-    import pandas as pd
-
     from detect.report import content
     from detect.report.rundata import load_run
 
