@@ -171,6 +171,21 @@ def canonical_indicator(name: object) -> tuple[str, bool]:
     return s, False
 
 
+#: Names of total rows (a yearbook's 全国 / 合计 line): sums over regions, not regions. Matched
+#: after :func:`norm_key` (brackets and spaces dropped: 全国（不含港澳台）, National total).
+TOTAL_NAMES = frozenset({"全国", "全国合计", "全国总计", "合计", "总计", "全省", "全省合计", "全市", "全市合计",
+                         "全区", "全区合计", "全县", "全县合计", "中国", "National", "National total", "Total",
+                         "Grand total", "China", "All regions"})
+
+
+_TOTAL_KEYS = frozenset(norm_key(n) for n in TOTAL_NAMES)
+
+
+def is_total_name(name: object) -> bool:
+    """True for the name of a total row (``全国``, ``合计``, ``Total``, ``National total`` ...)."""
+    return norm_key(name) in _TOTAL_KEYS
+
+
 def province_code(name: object) -> str | None:
     """GB/T 2260 code of a province named in Chinese or pinyin, or None."""
     s = unicodedata.normalize("NFKC", str(name)).strip()

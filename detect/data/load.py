@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from detect.data.aliases import (NONNEGATIVE, canonical_indicator, header_unit, is_province_level,
-                                 is_row_number, province_code, standard_column)
+                                 is_row_number, is_total_name, province_code, standard_column)
 from detect.data.panel import PANEL_COLUMNS, Panel
 from detect.data.units import DIMENSIONS, base_unit, factor, norm_unit
 from detect.exceptions import InputError
@@ -803,6 +803,12 @@ def normalise_records(rec: pd.DataFrame, excl: _Excl) -> pd.DataFrame:
         rec[c] = rec[c].str.replace(r"^([0-9]+)\.0+$", r"\1", regex=True)
     rec.loc[rec["region_name"] == "", "region_name"] = rec["region_code"]
     drop(rec["region_code"] == "", "region_code", "", "no region code or name")
+    # a yearbook's 全国 / 合计 line without a code of its own: screened as a region it would be a peer
+    # of its own parts (with a code, it can be their parent and is kept)
+    total = no_code & _per_unique(rec["region_name"], lambda u: u.map(is_total_name)).astype(bool)
+    drop(total, "region_name", rec["region_name"],
+         "a total row (全国 / 合计 / Total), not a region: give it a region code, and its parts that code as "
+         "parent_code, to check the parts against it")
     # indicator
     canon = _per_unique(rec["indicator_raw"], lambda u: u.map(lambda x: canonical_indicator(x)[0] if x else ""))
     rec["indicator"] = canon

@@ -616,3 +616,24 @@ def test_pandas_na_in_an_object_column_is_missing():
                        "value": pd.Series([1.5, pd.NA], dtype=object)})
     res = frame_to_panel(df)
     assert res.rows_excluded == 0 and res.panel.data["value"].isna().tolist() == [False, True]
+
+
+def test_a_total_row_without_a_code_is_excluded_with_the_reason(tmp_path):
+    # a yearbook table starts with 全国; screened as a region it is a peer of its own parts
+    text = ("地区,年份,地区生产总值(亿元)\n全国,2015,689052.1\n北京,2015,23014.6\n辽宁,2015,28669.0\n"
+            "全国（不含港澳台）,2016,743585.5\n合计,2016,1\nNational total,2016,2\n")
+    res = load(_write(tmp_path, "t.csv", text))
+    _accounting_holds(res)
+    assert sorted(set(res.panel.data["region_code"])) == ["110000", "210000"]
+    assert res.rows_excluded == 4
+    assert res.exclusions["reason"].str.startswith("a total row").all()
+    assert set(res.exclusions["raw_value"]) == {"全国", "全国(不含港澳台)", "合计", "National total"}
+
+
+def test_a_total_row_with_a_code_is_a_region_and_can_be_the_parent(tmp_path):
+    text = LONG_HEADER + ("100000,全国,,gdp,2015,100,亿元\n110000,北京,100000,gdp,2015,60,亿元\n"
+                          "120000,天津,100000,gdp,2015,40,亿元\n")
+    res = load(_write(tmp_path, "tc.csv", text))
+    _accounting_holds(res)
+    assert res.rows_excluded == 0
+    assert set(res.panel.data["region_code"]) == {"100000", "110000", "120000"}
