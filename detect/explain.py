@@ -30,6 +30,9 @@ _CHECK: dict[str, tuple[str, str]] = {
                       "将第二产业增加值与工业用电量、规上企业统计报表核对"),
     "industrial_output": ("check industrial output against enterprise-level reports and industrial electricity use",
                           "将工业产值与企业直报数据、工业用电量核对"),
+    "industrial_va": ("check industrial value added against enterprise-level reports, industrial VAT and "
+                      "industrial electricity use",
+                      "将工业增加值与企业直报数据、工业增值税、工业用电量核对"),
     "investment": ("check fixed-asset investment against project ledgers and building-permit records",
                    "将固定资产投资与项目台账、施工许可记录核对"),
     "debt_balance": (

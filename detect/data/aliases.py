@@ -43,7 +43,10 @@ INDICATORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "gdp_secondary": ("secondary-industry value added", "第二产业增加值", ("gdp_secondary", "secondary", "第二产业增加值", "第二产业")),
     "manufacturing_va": ("manufacturing value added", "制造业增加值", ("manufacturing_va", "制造业增加值")),
     "industrial_output": ("industrial output", "工业总产值", ("industrial_output", "output_value", "工业总产值",
-                          "规模以上工业总产值", "工业增加值")),
+                          "规模以上工业总产值")),
+    # value added, not gross output (about a quarter of it): a file may carry both, so never merged
+    "industrial_va": ("industrial value added", "工业增加值", ("industrial_va", "industrial_value_added",
+                      "工业增加值", "规模以上工业增加值", "全部工业增加值")),
     "fiscal_revenue": ("fiscal revenue", "一般公共预算收入", ("fiscal_revenue", "revenue", "general_public_revenue",
                        "pub_income", "revenue_all", "一般公共预算收入", "地方一般公共预算收入", "财政收入",
                        "地方财政一般预算收入", "一般预算收入", "公共财政预算收入")),
@@ -84,8 +87,8 @@ INDICATORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 
 #: Indicators that cannot be negative (a negative value is excluded as impossible).
 NONNEGATIVE: frozenset[str] = frozenset({
-    "gdp", "gdp_secondary", "manufacturing_va", "industrial_output", "fiscal_revenue", "tax_revenue",
-    "vat_revenue", "fiscal_expenditure", "fund_revenue", "land_revenue", "transfer_revenue",
+    "gdp", "gdp_secondary", "manufacturing_va", "industrial_output", "industrial_va", "fiscal_revenue",
+    "tax_revenue", "vat_revenue", "fiscal_expenditure", "fund_revenue", "land_revenue", "transfer_revenue",
     "state_capital_revenue", "investment", "electricity", "rail_freight", "night_lights", "population",
     "debt_balance", "debt_limit", "lgfv_debt", "interest_paid", "debt_service", "overdue_debt", "pm25",
     "tax_per_mu",
@@ -93,8 +96,8 @@ NONNEGATIVE: frozenset[str] = frozenset({
 
 #: Additive indicators (a parent's total should equal the sum of its children).
 ADDITIVE: frozenset[str] = frozenset({
-    "gdp", "gdp_secondary", "manufacturing_va", "industrial_output", "fiscal_revenue", "tax_revenue",
-    "vat_revenue", "nontax_revenue", "fiscal_expenditure", "fund_revenue", "land_revenue",
+    "gdp", "gdp_secondary", "manufacturing_va", "industrial_output", "industrial_va", "fiscal_revenue",
+    "tax_revenue", "vat_revenue", "nontax_revenue", "fiscal_expenditure", "fund_revenue", "land_revenue",
     "transfer_revenue", "investment", "electricity", "rail_freight", "night_lights", "population",
     "debt_balance", "debt_limit", "lgfv_debt", "interest_paid", "debt_service", "overdue_debt",
 })

@@ -38,8 +38,8 @@ DIMENSIONS: dict[str, tuple[str, dict[str, float]]] = {
 #: Indicator -> dimension (indicators not listed keep the unit they were given).
 INDICATOR_DIMENSION: dict[str, str] = {
     **{k: "money" for k in (
-        "gdp", "gdp_secondary", "manufacturing_va", "industrial_output", "fiscal_revenue", "tax_revenue",
-        "vat_revenue", "nontax_revenue", "fiscal_expenditure", "fund_revenue", "land_revenue",
+        "gdp", "gdp_secondary", "manufacturing_va", "industrial_output", "industrial_va", "fiscal_revenue",
+        "tax_revenue", "vat_revenue", "nontax_revenue", "fiscal_expenditure", "fund_revenue", "land_revenue",
         "transfer_revenue", "state_capital_revenue", "investment", "debt_balance", "debt_limit",
         "lgfv_debt", "interest_paid", "debt_service", "overdue_debt")},
     "electricity": "energy",

@@ -637,3 +637,15 @@ def test_a_total_row_with_a_code_is_a_region_and_can_be_the_parent(tmp_path):
     _accounting_holds(res)
     assert res.rows_excluded == 0
     assert set(res.panel.data["region_code"]) == {"100000", "110000", "120000"}
+
+
+def test_industrial_value_added_and_gross_output_are_two_indicators(tmp_path):
+    # 工业增加值 (value added) was read as industrial_output (工业总产值, gross output, about 4x larger):
+    # a file carrying both made every region-year a conflicting duplicate
+    text = "地区,年份,工业总产值(亿元),工业增加值(亿元)\n辽宁,2015,60000,16000\n北京,2015,18000,4000\n"
+    res = load(_write(tmp_path, "iv.csv", text))
+    _accounting_holds(res)
+    assert res.rows_excluded == 0
+    w = res.panel.wide()
+    assert w.loc[("210000", 2015), "industrial_output"] == 60000.0
+    assert w.loc[("210000", 2015), "industrial_va"] == 16000.0
