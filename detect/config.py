@@ -74,7 +74,14 @@ def _merge_thresholds(overrides: Mapping[str, Any]) -> Mapping[str, Mapping[str,
                 raise ConfigError(f"threshold {area}.{name} must be a number, got {value!r}")
             if number and not math.isfinite(value):   # TOML has nan and inf; no threshold means either
                 raise ConfigError(f"threshold {area}.{name} must be a finite number, got {value!r}")
+            lo, hi = shipped[area][name].get("range", (-math.inf, math.inf))
+            if number and not lo <= value <= hi:
+                raise ConfigError(f"threshold {area}.{name} must be between {lo:g} and {hi:g}, got {value!r}")
             values[area][name] = value
+    sc = values["scoring"]
+    if not sc["q_high"] <= sc["q_medium"] <= sc["q_low"]:
+        raise ConfigError(f"thresholds scoring.q_high <= q_medium <= q_low must hold, got "
+                          f"{sc['q_high']:g}, {sc['q_medium']:g}, {sc['q_low']:g}")
     return _freeze(values)
 
 

@@ -43,3 +43,25 @@ def test_config_is_frozen():
 def test_with_changes():
     c = load_config().with_(thresholds={"scoring": {"q_high": 0.005}}, seed=9)
     assert threshold("scoring.q_high", c) == 0.005 and c.seed == 9
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[thresholds.scoring]\nreport_p = 5\n", "scoring.report_p must be between 1e-12 and 1, got 5"),
+    ("[thresholds.scoring]\nq_high = 0\n", "scoring.q_high must be between"),
+    ("[thresholds.scoring]\nmin_effect = -0.1\n", "scoring.min_effect must be between 0 and 1"),
+    ("[thresholds.scoring]\nq_high = 0.2\n", "q_high <= q_medium <= q_low"),
+])
+def test_a_threshold_outside_its_range_is_a_config_error(tmp_path, text, words):
+    # report_p = 5 was accepted and every test became a finding candidate
+    p = tmp_path / "detect.toml"
+    p.write_text(text)
+    with pytest.raises(ConfigError, match=words.replace("(", r"\(")):
+        load_config(p)
+
+
+def test_ranges_hold_for_the_shipped_values():
+    for area, items in thresholds_meta().items():
+        for name, spec in items.items():
+            if "range" in spec:
+                lo, hi = spec["range"]
+                assert lo <= spec["value"] <= hi, f"{area}.{name}"
