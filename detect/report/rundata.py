@@ -127,6 +127,9 @@ def load_run(run_dir: str | Path, date: str | _dt.date | None = None) -> RunData
         When the folder, findings.csv or manifest.json is missing or unreadable.
     """
     run = Path(run_dir)
+    if run.is_file():
+        raise InputError(f"{run} is a file, not a run directory: give the folder `detect run --out` wrote "
+                         f"(or screen the file first: detect run {run})")
     if not run.is_dir():
         raise InputError(f"run directory not found: {run}")
     for need in ("findings.csv", "manifest.json"):

@@ -332,3 +332,16 @@ def test_cover_counts_in_chinese_punctuation(page_texts):
     cover = "".join(page_texts[0].split())
     assert re.search(r"线索数\d+条（高\d+、中\d+、低\d+、提示\d+）", cover), cover
     assert "(高" not in cover
+
+
+def test_report_of_a_data_file_says_it_is_a_file(tmp_path, capsys):
+    # `detect report panel.csv` said "run directory not found" for a file that exists
+    from detect.cli import main
+
+    p = tmp_path / "panel.csv"
+    p.write_text("region_code,indicator,period,value\n1,gdp,2015,1\n", encoding="utf-8")
+    assert main(["report", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a run directory" in err and "detect run" in err and "Traceback" not in err
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    assert "run directory not found" in capsys.readouterr().err
