@@ -657,7 +657,8 @@ def _records(raw: pd.DataFrame, name: str, excl: _Excl,
         over = body.iloc[:, last + 1:].astype(str).apply(lambda c: c.str.strip() != "").any(axis=1)
         problem[over.values] = ("the row has more fields than the header (a separator inside an unquoted "
                                 "value such as 1,234.5?)")
-        info["overflow_rows"] = int(over.sum())
+        if over.any():
+            info["overflow_rows"] = int(over.sum())
     damaged = (body.astype(str).apply(lambda c: c.str.contains("\ufffd", regex=False)).any(axis=1)
                if raw.attrs.get("damaged") else pd.Series(False, index=body.index))
     if damaged.any():   # bytes that were not UTF-8 in a UTF-8 file (mostly_utf8): the row's text is unknown

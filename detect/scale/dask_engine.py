@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -411,10 +412,17 @@ def _partition_records(raw: pd.DataFrame, skip: int, header: list[str], label: s
 
     body = raw.iloc[skip:].reset_index(drop=True)
     body.columns = range(body.shape[1])
-    table = pd.concat([pd.DataFrame([header], columns=range(len(header))), body], ignore_index=True)
+    width = max(len(header), body.shape[1])
+    table = pd.concat([pd.DataFrame([header + [""] * (width - len(header))], columns=range(width)), body],
+                      ignore_index=True)
     excl = _Excl()
     rec, info = _records(table, label, excl, indicator_columns)
     return rec, excl.frame(), info, len(body)
+
+
+def _surplus_fields(ncol: int, fields: list[str]) -> list[str]:
+    """A row with more than ``ncol`` fields, folded into ``ncol`` (the surplus joined in the last)."""
+    return fields[:ncol - 1] + [" ".join(fields[ncol - 1:])]
 
 
 def _raw_partitions(p: Path, dd, blocksize: int | None):
@@ -453,11 +461,14 @@ def _raw_partitions(p: Path, dd, blocksize: int | None):
 
     if _preamble_indicator(head.iloc[:hdr]):   # indicator named in a title line (NBS download): read in memory
         return None
-    ncol = head.shape[1]
+    # one column beyond the head's width: a row with more fields than the header (an unquoted 1,234.5
+    # far down the file) lands its surplus there, folded by _surplus_fields when wider still, and the
+    # loader's _records excludes it with the reason, as in memory (it stopped the whole run, exit 3)
+    ncol = head.shape[1] + 1
     compressed = p.suffix.lower() in (".gz", ".bz2", ".xz", ".zip")
     ddf = dd.read_csv(str(p), sep=_sniff_sep(text), header=None, names=list(range(ncol)), dtype=str,
                       keep_default_na=False, skip_blank_lines=False, engine="python", encoding=enc,
-                      blocksize=None if compressed else blocksize)
+                      on_bad_lines=partial(_surplus_fields, ncol), blocksize=None if compressed else blocksize)
     ddf = ddf.map_partitions(lambda df: df.astype(object).where(df.notna(), ""),
                              meta=pd.DataFrame({j: pd.Series(dtype=object) for j in range(ncol)}))
     from detect.data.load import header_with_units, units_row
@@ -512,6 +523,11 @@ def _dask_table(p: Path, client, dd, blocksize: int | None):
     info = dict(small[0][1]) if small else dict(probe)
     info.update({"header_row": hdr + 1, "preamble_rows": hdr, "physical_rows": physical, "empty_rows": empty,
                  "records": int(sum(sizes))})
+    for key in ("overflow_rows", "undecodable_rows"):   # row faults counted per partition, summed
+        total = sum(int(x[1].get(key, 0)) for x in small)
+        info.pop(key, None)
+        if total:
+            info[key] = total
     if skip0 > hdr + 1:
         info["units_row"] = hdr + 2
     return recs, sizes, excls, info, fmt, len(header)

@@ -452,3 +452,20 @@ def test_cli_run_dask_writes_the_same_run(client, tmp_path, monkeypatch, capsys)
         mem, dsk = (outs[e] / name for e in ("memory", "dask"))
         assert mem.read_text(encoding="utf-8") == dsk.read_text(encoding="utf-8"), name
     assert len((outs["dask"] / "exclusions.csv").read_text(encoding="utf-8").splitlines()) >= 2
+
+
+def test_a_ragged_row_far_down_a_csv_is_excluded_as_in_memory(client, tmp_path):
+    # a row with more fields than the header (an unquoted 1,234.5), beyond the first partition: the
+    # workers' parser raised ParserError and the whole run ended as an internal error (exit 3)
+    lines = ["region_code,indicator,period,value,unit"]
+    for i in range(1500):
+        lines.append(f"99{i % 50:04d},gdp,{1990 + i // 50},{100 + i}.5,亿元")
+    lines[1200] = "990049,gdp,2013,1,234.5,亿元"
+    lines[1300] = "990049,gdp,2015,1,234.5,亿元,x,y"      # wider still
+    p = tmp_path / "ragged.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from detect.config import load_config
+
+    a, b = load_memory([p]), de.load([p], client=client, blocksize=4096, config=load_config())
+    _same_load(a, b)
+    assert a.rows_excluded == 2 and a.exclusions["reason"].str.contains("more fields than the header").all()
