@@ -42,26 +42,46 @@ from detect.debt.dynamics import BASES, Assumptions, History, assumptions, histo
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
 
-SCENARIOS: tuple[str, ...] = ("baseline", "growth", "interest", "primary", "land_30", "land_50",
-                              "lgfv_10", "lgfv_30", "lgfv_50", "transfers_10", "combined")
-#: Scenarios whose crossing raises a stress finding (single standardised shocks + baseline).
-PLAUSIBLE: tuple[str, ...] = ("baseline", "growth", "interest", "primary", "land_30", "transfers_10")
-SCENARIO_ZH: dict[str, str] = {
-    "baseline": "基准情形", "growth": "增速下降1个标准差（2年）", "interest": "利率上升200个基点",
-    "primary": "基本收支差额恶化0.5个标准差", "land_30": "土地出让收入下降30 %", "land_50": "土地出让收入下降50 %",
-    "lgfv_10": "10 %城投债务纳入政府债务", "lgfv_30": "30 %城投债务纳入政府债务", "lgfv_50": "50 %城投债务纳入政府债务",
-    "transfers_10": "转移支付减少10 %", "combined": "组合冲击",
-}
+def scenario_names(config: Config | None = None) -> dict[str, tuple[str, str]]:
+    """Short names ``{scenario: (en, zh)}`` of the scenarios a run computes, in their order, with the
+    shock sizes in force (``[debt_stress]`` thresholds): ``land_30`` is ``land revenue -30 %`` /
+    ``土地出让收入下降30 %``; a user's ``land_shock = [0.2]`` gives ``land_20``, named to match."""
+    k_g = float(threshold("debt_stress.growth_shock_sd", config))
+    yrs = int(threshold("debt_stress.growth_shock_years", config))
+    bp = 1e4 * float(threshold("debt_stress.interest_shock", config))
+    k_pb = float(threshold("debt_stress.primary_shock_sd", config))
+    out = {"baseline": ("baseline", "基准情形"),
+           "growth": (f"growth -{k_g:g} s.d.", f"增速下降{k_g:g}个标准差（{yrs}年）"),
+           "interest": (f"interest +{bp:.0f} bp", f"利率上升{bp:.0f}个基点"),
+           "primary": (f"primary balance -{k_pb:g} s.d.", f"基本收支差额恶化{k_pb:g}个标准差")}
+    for lam in threshold("debt_stress.land_shock", config):
+        p = f"{100 * float(lam):.0f}"
+        out[f"land_{p}"] = (f"land revenue -{p} %", f"土地出让收入下降{p} %")
+    for sh in threshold("debt_stress.lgfv_recognition", config):
+        p = f"{100 * float(sh):.0f}"
+        out[f"lgfv_{p}"] = (f"{p} % of LGFV debt recognised", f"{p} %城投债务纳入政府债务")
+    p = f"{100 * float(threshold('debt_stress.transfer_shock', config)):.0f}"
+    out[f"transfers_{p}"] = (f"transfers -{p} %", f"转移支付减少{p} %")
+    out["combined"] = ("combined shock", "组合冲击")
+    return out
+
+
+def plausible(config: Config | None = None) -> tuple[str, ...]:
+    """Scenarios whose crossing raises a stress finding: the baseline and the single standardised
+    shocks (growth, interest, primary balance, the first land-revenue cut, the transfer cut)."""
+    names = list(scenario_names(config))
+    land = [n for n in names if n.startswith("land_")][:1]
+    return ("baseline", "growth", "interest", "primary", *land, *(n for n in names if n.startswith("transfers_")))
+
+
+#: The shipped scenarios, their names and the plausible ones (with the shipped thresholds).
+SCENARIOS: tuple[str, ...] = tuple(scenario_names())
+PLAUSIBLE: tuple[str, ...] = plausible()
+SCENARIO_EN: dict[str, str] = {k: v[0] for k, v in scenario_names().items()}
+SCENARIO_ZH: dict[str, str] = {k: v[1] for k, v in scenario_names().items()}
 #: The base of a projected ratio in a sentence: ``{base: (en, zh)}`` (keys of :data:`detect.debt.dynamics.BASES`).
 BASE_NAMES: dict[str, tuple[str, str]] = {"resources": ("comprehensive resources", "综合财力"),
                                           "gdp": ("GDP", "地区生产总值")}
-#: Short English names of the scenarios (the finding's sentence describes the shock in full).
-SCENARIO_EN: dict[str, str] = {
-    "baseline": "baseline", "growth": "growth -1 s.d.", "interest": "interest +200 bp", "primary": "primary balance -0.5 s.d.",
-    "land_30": "land revenue -30 %", "land_50": "land revenue -50 %", "lgfv_10": "10 % of LGFV debt recognised",
-    "lgfv_30": "30 % of LGFV debt recognised", "lgfv_50": "50 % of LGFV debt recognised",
-    "transfers_10": "transfers -10 %", "combined": "combined shock",
-}
 
 
 def lines(base: str, config: Config | None = None) -> dict[str, float]:
@@ -138,7 +158,7 @@ def scenario_text(sc: str, a: Assumptions, r: int, config: Config | None = None)
                 f"and {c_lgfv:.0f} % of LGFV debt recognised all hit from {y1} (those without inputs omitted)",
                 f"若自{y1}年起增速、利率、基本收支冲击与土地出让收入下降{c_land:.0f} %、转移支付减少{tr:.0f} %、"
                 f"{c_lgfv:.0f} %城投债务纳入同时发生（缺少数据的冲击略去）")
-    return sc, SCENARIO_ZH.get(sc, sc)
+    return scenario_names(config).get(sc, (sc, sc))
 
 
 def reported_after_start(h: History, a: Assumptions, r: int) -> dict | None:
@@ -532,7 +552,7 @@ class DebtStress(Detector):
                                  "last reported debt (the base is missing after it); their findings set the debt "
                                  "reported since against the projected base")
             ln = lines(base, config)
-            hits = self._hits(a, paths, ln)
+            hits = self._hits(a, paths, ln, plausible(config))
             if not hits:
                 continue
             rows = np.asarray(sorted(hits), dtype=int)
@@ -546,11 +566,12 @@ class DebtStress(Detector):
         return out
 
     @staticmethod
-    def _hits(a: Assumptions, paths: dict, ln: dict[str, float]) -> dict[int, list[tuple[str, str, int]]]:
+    def _hits(a: Assumptions, paths: dict, ln: dict[str, float],
+              scenarios: tuple[str, ...]) -> dict[int, list[tuple[str, str, int]]]:
         """Per row: the lines newly crossed within the horizon, as (scenario, line, year): any line on the
         baseline, the grade lines (not the lowest, 100 % warning line) under a plausible single shock."""
         hits: dict[int, list] = {}
-        for sc in PLAUSIBLE:
+        for sc in scenarios:
             if sc not in paths:
                 continue
             d0 = paths[sc][0]
@@ -572,7 +593,9 @@ class DebtStress(Detector):
         pool = base_hits or hit
         # most severe line reached; earliest year for it
         top_line = max(pool, key=lambda x: (order.index(x[1]), -x[2]))[1]
-        sc, line, year = min((x for x in pool if x[1] == top_line), key=lambda x: (x[2], SCENARIOS.index(x[0])))
+        names = scenario_names(config)
+        order_sc = list(names)
+        sc, line, year = min((x for x in pool if x[1] == top_line), key=lambda x: (x[2], order_sc.index(x[0])))
         if base == "gdp":
             sev = "low" if base_hits else "info"
         else:
@@ -585,7 +608,7 @@ class DebtStress(Detector):
         end_val = ev.get("projection", {}).get("paths", {}).get(sc, {}).get(str(year))
         sc_en, sc_zh = scenario_text(sc, a, r, config)
         others = sorted({s for s, l_, _ in hit if l_ == line and s != sc})
-        more_en = f" (also under: {', '.join(SCENARIO_EN.get(s, s) for s in others)})" if others else ""
+        more_en = f" (also under: {', '.join(names.get(s, (s, s))[0] for s in others)})" if others else ""
         described = {s: dict(zip(("en", "zh"), scenario_text(s, a, r, config)))
                      for s in (*ev.get("crossing_years", {}), *ev.get("projection", {}).get("not_computable", {}))}
         later_en, later_zh = "", ""
@@ -600,7 +623,8 @@ class DebtStress(Detector):
                         f"{pct(a.g[r], 1)} a year.")
             later_zh = (f"预测起点为{y0}年（债务与{base_zh}均有数据的最后一年）；{y_last}年已报告债务"
                         f"{money(later['debt'][y_last])}亿元，按{base_zh}年增{pct(a.g[r], 1)}推算约为其{pct(ratio_last, 1)}。")
-        evidence = {"series": series_dict(h.years, h.d[r]), "base": base, "lines": ln, **ev, "scenarios": described}
+        evidence = {"series": series_dict(h.years, h.d[r]), "base": base, "lines": ln, **ev, "scenario_text": described,
+                    "scenario_names": {k: {"en": v[0], "zh": v[1]} for k, v in names.items()}}
         if isinstance(fan, dict):
             evidence["fan"] = fan
             evidence["fan_method"] = fan_method(a, h, r, config, config.seed)

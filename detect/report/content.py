@@ -504,11 +504,12 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
         seen.add(ind)
         lab = indicator_label(ind, lang)
         scen = ev.get("scenarios") if isinstance(ev.get("scenarios"), Mapping) else proj.get("paths")
-        scen = _pick_scenarios(scen, proj, lang) if isinstance(scen, Mapping) else None
+        names = ev.get("scenario_names") if isinstance(ev.get("scenario_names"), Mapping) else None
+        scen = _pick_scenarios(scen, proj, lang, names) if isinstance(scen, Mapping) else None
         if not _same_ratio(hist, proj):
             scen, fan = None, None  # the projection is of another ratio than the series: do not mix them
         # crossing years belong to the projection: shown only with it
-        cross = _flat_crossing(ev.get("crossing_years"), lang) if (fan or scen) else {}
+        cross = _flat_crossing(ev.get("crossing_years"), lang, names) if (fan or scen) else {}
         svg = charts.debt_trajectory(hist, lang=lang, title=_title("ch_debt", lang, indicator=lab), grade_lines=grade,
                                      fan=fan, scenarios=scen, crossing=cross)
         if svg:
@@ -528,7 +529,8 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
 MAX_SCENARIOS = 4
 
 
-def _pick_scenarios(paths: Mapping[str, Any], proj: Mapping[str, Any], lang: str) -> dict:
+def _pick_scenarios(paths: Mapping[str, Any], proj: Mapping[str, Any], lang: str,
+                    labels: Mapping[str, Any] | None = None) -> dict:
     """The baseline and the most severe scenarios (highest end value), joined to the last observed
     point so the lines start where the history ends."""
     ok = {str(k): v for k, v in paths.items() if isinstance(v, Mapping) and v}
@@ -549,13 +551,18 @@ def _pick_scenarios(paths: Mapping[str, Any], proj: Mapping[str, Any], lang: str
         v = dict(ok[k])
         if start is not None and start_v is not None and str(start) not in v:
             v[str(start)] = start_v
-        out[scenario_name(k, lang)] = v
+        out[scenario_name(k, lang, labels)] = v
     return out
 
 
-def scenario_name(sc: str, lang: str) -> str:
+def scenario_name(sc: str, lang: str, names: Mapping[str, Any] | None = None) -> str:
     """A stress scenario's short name for a reader: ``land_30`` -> ``land revenue -30 %`` /
-    ``土地出让收入下降30 %`` (:data:`detect.debt.stress.SCENARIO_EN` / ``SCENARIO_ZH``); unknown names as given."""
+    ``土地出让收入下降30 %``. The run's own names (the finding's ``scenario_names``, with the shock
+    sizes in force) when given, else the shipped ones (:data:`detect.debt.stress.SCENARIO_EN` /
+    ``SCENARIO_ZH``); unknown names as given."""
+    own = (names or {}).get(str(sc))
+    if isinstance(own, Mapping) and own.get(lang if lang == "zh" else "en"):
+        return str(own[lang if lang == "zh" else "en"])
     from detect.debt.stress import SCENARIO_EN, SCENARIO_ZH
 
     return (SCENARIO_ZH if lang == "zh" else SCENARIO_EN).get(str(sc), str(sc))
@@ -587,7 +594,7 @@ def _same_ratio(hist: Mapping | None, proj: Mapping[str, Any]) -> bool:
     return abs(float(sv) - last) <= 0.05 * max(abs(last), 1e-9)
 
 
-def _flat_crossing(cy: Any, lang: str = "en") -> dict[str, Any]:
+def _flat_crossing(cy: Any, lang: str = "en", names: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``{scenario: {line: year}}`` or ``{scenario: year}`` -> ``{"scenario line": year}`` for the
     baseline (or, without one, every scenario's earliest line), years only."""
     if not isinstance(cy, Mapping):
@@ -595,7 +602,7 @@ def _flat_crossing(cy: Any, lang: str = "en") -> dict[str, Any]:
     out: dict[str, Any] = {}
     pool = {k: v for k, v in cy.items() if str(k) == "baseline"} or cy
     for sc, v in pool.items():
-        sc = scenario_name(sc, lang)
+        sc = scenario_name(sc, lang, names)
         if isinstance(v, Mapping):
             for line, y in v.items():
                 if y is not None and charts.period_x(y) is not None:

@@ -114,7 +114,7 @@ def test_shock_finding_says_what_was_shocked_and_by_how_much():
     assert "land_30" not in f.summary  # words, not the scenario's code name
     assert "land-sale revenue" in f.summary and "30 %" in f.summary and "9.0 % of comprehensive resources" in f.summary
     assert "土地出让收入下降30 %" in f.summary_zh and "综合财力的9.0 %" in f.summary_zh
-    sc = f.evidence["scenarios"]
+    sc = f.evidence["scenario_text"]
     assert {"baseline", "land_30", "land_50", "transfers_10", "interest"} <= set(sc)
     # no interest_paid in this panel: the 3.5 % is the default rate, and the description says so (in words:
     # the baseline's description is part of the finding's sentence)
@@ -155,3 +155,32 @@ def test_projection_from_an_earlier_year_says_the_debt_reported_since():
     assert rep["ratio_on_projected_base"]["2021"] == pytest.approx(800 / (1000 * 1.05 ** 9), rel=1e-6)
     assert "debt is reported up to 2021" in f.summary and "51.6 %" in f.summary
     assert "2021年" in f.summary_zh and "51.6 %" in f.summary_zh
+
+
+def test_the_report_charts_the_scenario_paths_not_their_descriptions():
+    # the descriptions were stored under evidence["scenarios"], the key the report reads the paths from:
+    # the stress chart drew text dicts as scenario lines (each reduced to its starting point)
+    from detect.report import content
+
+    f = next(x for x in DebtStress().run(_land_panel(), CFG) if x.region_code == "990100")
+    ev, proj = f.evidence, f.evidence["projection"]
+    scen = ev.get("scenarios") if isinstance(ev.get("scenarios"), dict) else proj.get("paths")
+    picked = content._pick_scenarios(scen, proj, "en", ev["scenario_names"])
+    assert picked and all(len(v) > 2 and all(isinstance(x, float) for x in v.values()) for v in picked.values())
+    assert "land revenue -30 %" in picked or "land revenue -50 %" in picked
+
+
+def test_overridden_shock_sizes_are_named_as_computed_and_still_raise_findings():
+    from detect.debt.stress import plausible, scenario_names
+
+    cfg = CFG.with_(thresholds={"debt_stress": {"land_shock": [0.2, 0.4], "interest_shock": 0.03,
+                                                "transfer_shock": 0.15}})
+    names = scenario_names(cfg)
+    assert names["interest"] == ("interest +300 bp", "利率上升300个基点")
+    assert names["land_20"] == ("land revenue -20 %", "土地出让收入下降20 %") and "land_30" not in names
+    # the first land cut and the transfer cut are the plausible single shocks, whatever their sizes
+    assert plausible(cfg) == ("baseline", "growth", "interest", "primary", "land_20", "transfers_15")
+    out = DebtStress().run(_land_panel(), cfg)
+    kinds = {x.kind for x in out if x.region_code == "990100"}
+    assert any(k.endswith("land_20") for k in kinds)           # was never raised: only land_30 counted
+    assert all("200 bp" not in x.summary for x in out)
