@@ -509,7 +509,8 @@ def region_charts(fr: pd.DataFrame, lang: str, region_name: str,
         if not _same_ratio(hist, proj):
             scen, fan = None, None  # the projection is of another ratio than the series: do not mix them
         # crossing years belong to the projection: shown only with it
-        cross = _flat_crossing(ev.get("crossing_years"), lang, names) if (fan or scen) else {}
+        cross = (_flat_crossing(ev.get("crossing_years"), lang, names, proj.get("start_year"))
+                 if (fan or scen) else {})
         svg = charts.debt_trajectory(hist, lang=lang, title=_title("ch_debt", lang, indicator=lab), grade_lines=grade,
                                      fan=fan, scenarios=scen, crossing=cross)
         if svg:
@@ -594,20 +595,29 @@ def _same_ratio(hist: Mapping | None, proj: Mapping[str, Any]) -> bool:
     return abs(float(sv) - last) <= 0.05 * max(abs(last), 1e-9)
 
 
-def _flat_crossing(cy: Any, lang: str = "en", names: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def _flat_crossing(cy: Any, lang: str = "en", names: Mapping[str, Any] | None = None,
+                   after: Any = None) -> dict[str, Any]:
     """``{scenario: {line: year}}`` or ``{scenario: year}`` -> ``{"scenario line": year}`` for the
-    baseline (or, without one, every scenario's earliest line), years only."""
+    baseline (or, without one, every scenario's earliest line), years only. With ``after`` (the
+    projection's start, the last observed year) only projected crossings: a line crossed in or
+    before it is a fact of the data, not a forecast (the register's rule for deadlines too)."""
     if not isinstance(cy, Mapping):
         return {}
+    start = charts.period_x(after) if after is not None else None
+
+    def projected(y: Any) -> bool:
+        x = charts.period_x(y) if y is not None else None
+        return x is not None and (start is None or x > start)
+
     out: dict[str, Any] = {}
     pool = {k: v for k, v in cy.items() if str(k) == "baseline"} or cy
     for sc, v in pool.items():
         sc = scenario_name(sc, lang, names)
         if isinstance(v, Mapping):
             for line, y in v.items():
-                if y is not None and charts.period_x(y) is not None:
+                if projected(y):
                     out[f"{sc} {line}"] = y
-        elif v is not None and charts.period_x(v) is not None:
+        elif projected(v):
             out[str(sc)] = v
     return out
 

@@ -244,3 +244,11 @@ def test_scenarios_are_named_in_words_in_both_languages():
     picked = content._pick_scenarios(proj["paths"], proj, "en")
     assert set(picked) == {"baseline", "land revenue -30 %"}
     assert content.scenario_name("not_a_scenario", "en") == "not_a_scenario"
+
+
+def test_crossings_already_in_the_data_are_not_marked_as_projected():
+    # a line crossed in or before the projection's start (the last observed year) is a fact, not a
+    # forecast: captions said "first crossing: baseline 100% 2022" for a ratio at 230 % in 2022
+    cy = {"baseline": {"100%": 2022, "120%": 2022, "300%": 2026}}
+    assert content._flat_crossing(cy, "en", after=2022) == {"baseline 300%": 2026}
+    assert content._flat_crossing(cy, "en") == {"baseline 100%": 2022, "baseline 120%": 2022, "baseline 300%": 2026}
