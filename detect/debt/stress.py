@@ -42,6 +42,11 @@ from detect.debt.dynamics import BASES, Assumptions, History, assumptions, histo
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
 
+def scenario_key(head: str, share: float) -> str:
+    """The name of a sized scenario: ``scenario_key("land", 0.3)`` is ``land_30`` (per cent of the share)."""
+    return f"{head}_{100 * float(share):.0f}"
+
+
 def scenario_names(config: Config | None = None) -> dict[str, tuple[str, str]]:
     """Short names ``{scenario: (en, zh)}`` of the scenarios a run computes, in their order, with the
     shock sizes in force (``[debt_stress]`` thresholds): ``land_30`` is ``land revenue -30 %`` /
@@ -55,13 +60,16 @@ def scenario_names(config: Config | None = None) -> dict[str, tuple[str, str]]:
            "interest": (f"interest +{bp:.0f} bp", f"利率上升{bp:.0f}个基点"),
            "primary": (f"primary balance -{k_pb:g} s.d.", f"基本收支差额恶化{k_pb:g}个标准差")}
     for lam in threshold("debt_stress.land_shock", config):
-        p = f"{100 * float(lam):.0f}"
-        out[f"land_{p}"] = (f"land revenue -{p} %", f"土地出让收入下降{p} %")
+        k = scenario_key("land", lam)
+        p = k.partition("_")[2]
+        out[k] = (f"land revenue -{p} %", f"土地出让收入下降{p} %")
     for sh in threshold("debt_stress.lgfv_recognition", config):
-        p = f"{100 * float(sh):.0f}"
-        out[f"lgfv_{p}"] = (f"{p} % of LGFV debt recognised", f"{p} %城投债务纳入政府债务")
-    p = f"{100 * float(threshold('debt_stress.transfer_shock', config)):.0f}"
-    out[f"transfers_{p}"] = (f"transfers -{p} %", f"转移支付减少{p} %")
+        k = scenario_key("lgfv", sh)
+        p = k.partition("_")[2]
+        out[k] = (f"{p} % of LGFV debt recognised", f"{p} %城投债务纳入政府债务")
+    k = scenario_key("transfers", threshold("debt_stress.transfer_shock", config))
+    p = k.partition("_")[2]
+    out[k] = (f"transfers -{p} %", f"转移支付减少{p} %")
     out["combined"] = ("combined shock", "组合冲击")
     return out
 
@@ -75,10 +83,11 @@ def plausible(config: Config | None = None) -> tuple[str, ...]:
 
 
 #: The shipped scenarios, their names and the plausible ones (with the shipped thresholds).
-SCENARIOS: tuple[str, ...] = tuple(scenario_names())
+_SHIPPED_NAMES = scenario_names()
+SCENARIOS: tuple[str, ...] = tuple(_SHIPPED_NAMES)
 PLAUSIBLE: tuple[str, ...] = plausible()
-SCENARIO_EN: dict[str, str] = {k: v[0] for k, v in scenario_names().items()}
-SCENARIO_ZH: dict[str, str] = {k: v[1] for k, v in scenario_names().items()}
+SCENARIO_EN: dict[str, str] = {k: v[0] for k, v in _SHIPPED_NAMES.items()}
+SCENARIO_ZH: dict[str, str] = {k: v[1] for k, v in _SHIPPED_NAMES.items()}
 #: The base of a projected ratio in a sentence: ``{base: (en, zh)}`` (keys of :data:`detect.debt.dynamics.BASES`).
 BASE_NAMES: dict[str, tuple[str, str]] = {"resources": ("comprehensive resources", "综合财力"),
                                           "gdp": ("GDP", "地区生产总值")}
@@ -231,12 +240,12 @@ def scenario_paths(a: Assumptions, config: Config | None = None) -> dict[str, tu
     out["primary"] = (a.d0, g0, i0, pb0 - pb_sh[:, None], sfa0)
     for lam in threshold("debt_stress.land_shock", config):
         lam = float(lam)
-        out[f"land_{100 * lam:.0f}"] = (a.d0, *revenue_cut(g0, i0, pb0, sfa0, lam * a.land_share))
+        out[scenario_key("land", lam)] = (a.d0, *revenue_cut(g0, i0, pb0, sfa0, lam * a.land_share))
     for s in threshold("debt_stress.lgfv_recognition", config):
         s = float(s)
-        out[f"lgfv_{100 * s:.0f}"] = (a.d0 + s * a.lgfv_share, g0, i0, pb0, sfa0)
+        out[scenario_key("lgfv", s)] = (a.d0 + s * a.lgfv_share, g0, i0, pb0, sfa0)
     tr = float(threshold("debt_stress.transfer_shock", config))
-    out[f"transfers_{100 * tr:.0f}"] = (a.d0, *revenue_cut(g0, i0, pb0, sfa0, tr * a.transfer_share))
+    out[scenario_key("transfers", tr)] = (a.d0, *revenue_cut(g0, i0, pb0, sfa0, tr * a.transfer_share))
     # combined: every shock at once, omitting those whose input is missing
     c_land = float(threshold("debt_stress.combined_land", config))
     c_lgfv = float(threshold("debt_stress.combined_lgfv", config))

@@ -562,8 +562,9 @@ def scenario_name(sc: str, lang: str, names: Mapping[str, Any] | None = None) ->
     sizes in force) when given, else the shipped ones (:data:`detect.debt.stress.SCENARIO_EN` /
     ``SCENARIO_ZH``); unknown names as given."""
     own = (names or {}).get(str(sc))
-    if isinstance(own, Mapping) and own.get(lang if lang == "zh" else "en"):
-        return str(own[lang if lang == "zh" else "en"])
+    key = "zh" if lang == "zh" else "en"
+    if isinstance(own, Mapping) and own.get(key):
+        return str(own[key])
     from detect.debt.stress import SCENARIO_EN, SCENARIO_ZH
 
     return (SCENARIO_ZH if lang == "zh" else SCENARIO_EN).get(str(sc), str(sc))
