@@ -41,7 +41,7 @@ from detect.config import Config, threshold
 from detect.data.panel import Panel
 from detect.data.units import INDICATOR_DIMENSION
 from detect.digits.extract import _SIG, _scale, extract
-from detect.digits.stats import chi_square, expected_mad, mad, z_scores
+from detect.digits.stats import expected_mad, mad, z_scores
 from detect.findings import Finding, Findings
 from detect.registry import Detector, register
 
@@ -233,32 +233,37 @@ class LastDigitPreference(Detector):
         report_p = float(threshold("scoring.report_p", config))
         names = panel.regions.set_index("region_code")["region_name"]
         digit_cols = list(range(10))
-        # counts per region (all years) and per region-year
-        units = [("region", counts.groupby(level="region_code", sort=True))]
+        # counts per region (all years) and per region-year; the statistics of every group at once,
+        # a finding built only for the groups at or below report_p
+        C = counts[digit_cols]
+        units = [("region", C.groupby(level="region_code", sort=True).sum())]
         if counts.index.get_level_values("year").nunique() > 1:
-            units.append(("year", counts.groupby(level=["region_code", "year"], sort=True)))
+            units.append(("year", C.groupby(level=["region_code", "year"], sort=True).sum()))
         n_small = 0
-        for scope, groups in units:
-            for key, g in groups:
+        for scope, tab in units:
+            cm = tab.to_numpy(dtype=np.int64)
+            n = cm.sum(axis=1)
+            tested = n >= min_n
+            if scope == "region":
+                n_small += int((~tested).sum())
+            e = np.maximum(n, 1)[:, None] * _UNIFORM
+            x2 = ((cm - e) ** 2 / e).sum(axis=1)
+            p_chi2 = stats.chi2.sf(x2, len(_UNIFORM) - 1)
+            p_05 = stats.binom.sf(cm[:, 0] + cm[:, 5] - 1, n, 0.2)
+            pv = np.minimum(1.0, 2.0 * np.minimum(p_chi2, p_05))
+            out.n_tests += int(tested.sum())
+            for i in np.flatnonzero(tested & (pv <= report_p)):
+                key = tab.index[i]
                 code = key if scope == "region" else key[0]
+                g = counts.loc[[key]] if scope == "year" else counts.xs(key, level="region_code", drop_level=False)
                 by_year = g[digit_cols].to_numpy(dtype=np.int64)
-                c = by_year.sum(axis=0)
-                n = int(c.sum())
-                if n < min_n:
-                    n_small += scope == "region"
-                    continue
-                x2, df, p_chi2 = chi_square(c, _UNIFORM)
-                p_05 = float(stats.binom.sf(c[0] + c[5] - 1, n, 0.2))
-                p = min(1.0, 2.0 * min(p_chi2, p_05))
-                out.n_tests += 1
-                if not p <= report_p:
-                    continue
+                c = cm[i]
                 years = g.index.get_level_values("year").astype(int)
-                inds = sorted({i for s in g["indicators"] for i in s})
-                f = self._finding(code, str(names.get(code, code)), int(years.min()), int(years.max()), c, x2, df, p,
-                                  inds, scope, config)
+                inds = sorted({i_ for s_ in g["indicators"] for i_ in s_})
+                f = self._finding(code, str(names.get(code, code)), int(years.min()), int(years.max()), c,
+                                  float(x2[i]), len(_UNIFORM) - 1, float(pv[i]), inds, scope, config)
                 n_y = by_year.sum(axis=1)
-                f.evidence.update({"p_chi2": p_chi2, "p_share_0_5": p_05,
+                f.evidence.update({"p_chi2": float(p_chi2[i]), "p_share_0_5": float(p_05[i]),
                                    "p_combined": "Bonferroni: min(1, 2 min(p_chi2, p_share_0_5))",
                                    "share_0_5_by_year": {str(y): float((r[0] + r[5]) / m)
                                                          for y, r, m in zip(years, by_year, n_y)},
