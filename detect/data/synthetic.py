@@ -95,6 +95,13 @@ _LAND_CYCLE = {2003: 0.0, 2007: 0.1, 2008: -0.1, 2010: 0.3, 2012: 0.1, 2013: 0.3
                2021: 0.3, 2022: 0.0}
 #: Last-digit distribution of invented figures (0 and 5 heavily favoured).
 _HUMAN_DIGITS = np.array([0.30, 0.04, 0.05, 0.04, 0.04, 0.27, 0.04, 0.05, 0.09, 0.08])
+#: Plants of each kind. Five, so that "recall >= 0.8" can be read off one sample (4 of 5) instead of
+#: demanding that every plant be found, as 3 or 4 plants do.
+PLANTS_PER_KIND = 5
+#: Distinct prefectures carrying a plant: 7 prefecture kinds x 5, two of them shared.
+_PLANTED_PREFECTURES = 7 * PLANTS_PER_KIND - 2
+#: Fewest prefectures to plant in: the planted ones plus about as many clean peers.
+_MIN_PREFECTURES = 50
 #: Years the plan needs when anomalies are planted.
 _PLANT_YEARS = (2004, 2022)
 
@@ -151,9 +158,9 @@ def _check(seed, n_provinces, n_prefectures, start, end, effect, plant):
         if start > _PLANT_YEARS[0] or end < _PLANT_YEARS[1]:
             raise InputError(f"planted anomalies need the years {_PLANT_YEARS[0]}–{_PLANT_YEARS[1]} (got {start}–{end}); "
                              "use clean=True or effect=0 for other ranges")
-        if n_prefectures < 30 or n_provinces < 2:
-            raise InputError(f"planted anomalies need at least 30 prefectures and 2 provinces "
-                             f"(got {n_prefectures} and {n_provinces}); use clean=True for smaller panels")
+        if n_prefectures < _MIN_PREFECTURES or n_provinces < PLANTS_PER_KIND:
+            raise InputError(f"planted anomalies need at least {_MIN_PREFECTURES} prefectures and "
+                             f"{PLANTS_PER_KIND} provinces (got {n_prefectures} and {n_provinces}); use clean=True for smaller panels")
 
 
 def generate(seed: int = DEFAULT_SEED, n_provinces: int = 8, n_prefectures: int = 100, start: int = 2003,
@@ -428,42 +435,54 @@ def generate(seed: int = DEFAULT_SEED, n_provinces: int = 8, n_prefectures: int 
 
 
 def _draw_plan(rng: np.random.Generator, P: int, N: int, T: int) -> dict:
-    """Regions, windows and sizes of every planted kind (at effect 1); years are absolute."""
-    perm = np.resize(rng.permutation(P), max(P, 23))  # repeats only in panels too small to plant in
+    """Regions, windows and sizes of every planted kind (at effect 1); years are absolute.
+
+    Every kind is planted :data:`PLANTS_PER_KIND` times. Prefectures are drawn without replacement,
+    except that one revenue-inflation region also carries a debt surge and one digit-preference region
+    a PM2.5 drop (anomalies do come together); aggregation mismatches go to distinct provinces.
+    """
+    n = PLANTS_PER_KIND
+    # disjoint blocks of n prefectures, one per prefecture kind (the two shared regions come on top)
+    perm = rng.permutation(P)
+    block = dict(zip(("revenue_inflation", "gdp_without_proxy", "smoothed_growth", "target_bunching"),
+                     (perm[i * n:(i + 1) * n] for i in range(4))))
+    block["debt_surge"] = list(perm[4 * n:5 * n - 1]) + [perm[0]]
+    block["digit_preference"] = perm[5 * n - 1:6 * n - 1]
+    block["pm25_drop"] = list(perm[6 * n - 1:7 * n - 2]) + [perm[5 * n - 1]]
     plan: dict = {}
     plan["revenue_inflation"] = {int(r): (int(rng.integers(3, 5)), float(rng.uniform(0.40, 0.44)))
-                                 for r in perm[0:4]}
+                                 for r in block["revenue_inflation"]}
     gwp = {}
-    starts = _starts(rng, 2005, 2015, 4)
-    for i, r in enumerate(perm[4:8]):
+    starts = _starts(rng, 2005, 2015, n)
+    for i, r in enumerate(block["gdp_without_proxy"]):
         corr = i == 0
         L = 5 if corr else int(rng.integers(3, 6))
         s = int(rng.integers(2010, 2016)) if corr else starts[i]
         gwp[int(r)] = (s, L, float(rng.uniform(4.5, 5.0) if corr else rng.uniform(3.0, 5.0)), corr)
     plan["gdp_without_proxy"] = gwp
     plan["smoothed_growth"] = {}
-    starts = _starts(rng, 2004, 2010, 3)
-    for i, r in enumerate(perm[8:11]):
+    starts = _starts(rng, 2004, 2010, n)
+    for i, r in enumerate(block["smoothed_growth"]):
         L = int(rng.integers(10, 14))
         plan["smoothed_growth"][int(r)] = (starts[i], L)
     plan["target_bunching"] = {}
-    starts = _starts(rng, 2004, 2008, 4)
-    for i, r in enumerate(perm[11:15]):
+    starts = _starts(rng, 2004, 2008, n)
+    for i, r in enumerate(block["target_bunching"]):
         L = int(rng.integers(11, 15))
         plan["target_bunching"][int(r)] = (starts[i], L, rng.random(T), rng.integers(0, 4, T))
     plan["debt_surge"] = {}
-    starts = _starts(rng, 2015, 2019, 4)
-    for i, r in enumerate(list(perm[15:18]) + [perm[0]]):
+    starts = _starts(rng, 2015, 2019, n)
+    for i, r in enumerate(block["debt_surge"]):
         L = int(rng.integers(3, 5)) if starts[i] <= 2019 else 3
         plan["debt_surge"][int(r)] = (min(starts[i], 2023 - L), L, float(rng.uniform(0.20, 0.27)))
-    plan["digit_preference"] = [int(r) for r in perm[18:21]]
-    starts = _starts(rng, 2015, 2020, 3)
-    plan["pm25_drop"] = {int(r): (starts[i], float(rng.uniform(0.25, 0.35)))
-                         for i, r in enumerate(list(perm[21:23]) + [perm[18]])}
+    plan["digit_preference"] = [int(r) for r in block["digit_preference"]]
+    starts = _starts(rng, 2015, 2020, n)
+    plan["pm25_drop"] = {int(r): (starts[i], float(rng.uniform(0.25, 0.35))) for i, r in enumerate(block["pm25_drop"])}
     pp = rng.permutation(N)
     plan["aggregation_mismatch"] = {}
-    starts = _starts(rng, 2006, 2020, 2)
-    for i, (ind, p) in enumerate(zip(("gdp", "fiscal_revenue"), pp[:2])):
+    starts = _starts(rng, 2006, 2020, n)
+    for i, p in enumerate(pp[:n]):
+        ind = ("gdp", "fiscal_revenue")[i % 2]
         L = int(rng.integers(2, 4))
         plan["aggregation_mismatch"][int(p)] = (ind, starts[i], L, rng.uniform(0.05, 0.10, L))
     return plan
