@@ -67,6 +67,8 @@ def main(argv=None) -> int:
         return 0
     if not a.run_dir:
         ap.error("give RUN_DIR or --all")
+    if not (Path(a.run_dir) / "findings.csv").is_file():
+        ap.error(f"{a.run_dir} is not a detect run directory (no findings.csv); write one with `detect run PANEL --out DIR`")
     s = score_run(a.run_dir, a.truth)
     print(json.dumps(s, indent=2, default=str) if a.json else format_report(s, str(a.run_dir)))
     return 0

@@ -443,7 +443,8 @@ def _draw_plan(rng: np.random.Generator, P: int, N: int, T: int) -> dict:
     """
     n = PLANTS_PER_KIND
     # disjoint blocks of n prefectures, one per prefecture kind (the two shared regions come on top)
-    perm = rng.permutation(P)
+    # (the plan is drawn for clean panels too, to keep the random stream; small ones repeat regions)
+    perm = np.resize(rng.permutation(P), max(P, _PLANTED_PREFECTURES))
     block = dict(zip(("revenue_inflation", "gdp_without_proxy", "smoothed_growth", "target_bunching"),
                      (perm[i * n:(i + 1) * n] for i in range(4))))
     block["debt_surge"] = list(perm[4 * n:5 * n - 1]) + [perm[0]]

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from detect.data.synthetic import INDICATOR_SPECS, KINDS, MONEY, SAMPLE_COLUMNS, TRUTH_COLUMNS, generate, main, \
-    write_sample
+from detect.data.synthetic import INDICATOR_SPECS, KINDS, MONEY, PLANTS_PER_KIND, SAMPLE_COLUMNS, TRUTH_COLUMNS, \
+    generate, main, write_sample
 from detect.exceptions import InputError
 
 
@@ -53,7 +53,9 @@ def test_cli_writes_files_and_rejects_bad_input(tmp_path, capsys):
     truth = pd.read_csv(tmp_path / "s" / "truth.csv", dtype=str)
     assert list(truth.columns) == list(TRUTH_COLUMNS) and truth.empty
     assert main(["--out", str(tmp_path / "t"), "--regions", "10"]) == 2
-    assert "30 prefectures" in capsys.readouterr().err
+    assert "50 prefectures" in capsys.readouterr().err
+    assert main(["--out", str(tmp_path / "u"), "--regions", "60", "--provinces", "4"]) == 2
+    assert "5 provinces" in capsys.readouterr().err
     with pytest.raises(InputError):
         generate(effect=-1)
 
@@ -94,12 +96,17 @@ def test_effect_zero_equals_clean_and_nothing_planted(full):
 def test_every_kind_planted(full):
     _, truth = full
     assert list(truth.columns) == list(TRUTH_COLUMNS)
+    # five distinct regions per kind, so recall >= 0.8 is readable as 4 of 5
     n = truth.groupby("kind")["region_code"].nunique()
     assert set(n.index) == set(KINDS)
-    assert (n.drop("aggregation_mismatch") >= 3).all() and n["aggregation_mismatch"] >= 1
+    assert (n == PLANTS_PER_KIND).all() and len(truth) == PLANTS_PER_KIND * len(KINDS)
     assert truth["period_start"].str.fullmatch(r"\d{4}").all()
-    pref_regions = truth[truth["kind"] != "aggregation_mismatch"]["region_code"].nunique()
-    assert 20 <= pref_regions <= 25
+    pref = truth[truth["kind"] != "aggregation_mismatch"]
+    assert pref["region_code"].str.endswith("0000").sum() == 0
+    # one revenue-inflation region also surges its debt, one digit-preference region drops its PM2.5
+    shared = pref.groupby("region_code")["kind"].agg(lambda k: tuple(sorted(k)))
+    assert sorted(shared[shared.str.len() > 1]) == [("debt_surge", "revenue_inflation"), ("digit_preference", "pm25_drop")]
+    assert pref["region_code"].nunique() == 7 * PLANTS_PER_KIND - 2
 
 
 @pytest.mark.parametrize("which", ["full", "clean"])
