@@ -606,7 +606,9 @@ def _note_rows(body: pd.DataFrame, region_cols: list[int]) -> pd.Series:
     text = body.astype(str).apply(lambda c: c.str.strip())
     filled = (text != "").sum(axis=1)
     first = text[region_cols[0]]
-    return (filled == 1) & (first != "") & first.map(lambda t: bool(_NOTE.match(unicodedata.normalize("NFKC", t))))
+    # astype(bool): mapping an empty column gives the string dtype, which '&' with booleans will refuse
+    note = first.map(lambda t: bool(_NOTE.match(unicodedata.normalize("NFKC", t)))).astype(bool)
+    return (filled == 1) & (first != "") & note
 
 
 def _is_indicator_column(header: str, n_bad: int, n_present: int) -> bool:
