@@ -26,8 +26,8 @@ from detect.config import Config, threshold
 from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
-from detect.panel._runs import (SeriesCache, aligned, ar_inflation, find_runs, fit_null, lag1_correlation,
-                                log_growth, normal_scores, null_cdf, period_text, run_sum_p, simes_runs, year_dict)
+from detect.panel._runs import (SeriesCache, aligned, fit_null, log_growth, null_cdf, period_text, run_scores,
+                                simes_runs, trim_note, year_dict)
 from detect.registry import Detector, register
 
 _CHECK_EN = "check the non-tax items — state-asset sales, fines, fees — and whether the tax base moved with them"
@@ -161,15 +161,14 @@ class Composition(Detector):
         if not ok.any():
             out.notes.append(f"composition: {kind} not tested (fewer than {min_peers} peers in every year)")
             return
-        df_, sc = fit_null(z[ok].to_numpy(), config.seed)
-        u = pd.Series(np.nan, index=z.index)
-        u[ok] = normal_scores(z[ok].to_numpy(), df_, sc)
-        utab = pd.DataFrame(aligned(u, x_tab), index=x_tab.index, columns=x_tab.columns)
-        rho = lag1_correlation(utab)
-        infl = ar_inflation(rho)
         c_run = float(threshold("composition.run_threshold", config))
-        runs = find_runs(utab, c_run)
-        p = run_sum_p(runs, infl, c_run)
+        trim_q = float(threshold("composition.null_trim_q", config))
+        rs = run_scores(pd.DataFrame(aligned(z.where(ok), x_tab), index=x_tab.index, columns=x_tab.columns),
+                        c_run, trim_q)
+        df_, sc, rho, infl, runs, p = rs.df, rs.scale, rs.rho, rs.inflation, rs.runs, rs.p
+        note = trim_note(self.name, kind, rs, trim_q)
+        if note:
+            out.notes.append(note)
         out.n_tests += len(runs)
         hit = p <= report_p
         if not hit.any():

@@ -33,10 +33,9 @@ from detect.data.panel import Panel
 from detect.explain import what_to_check
 from detect.findings import Finding, Findings
 from detect.panel._fe import robust_fe
-from detect.panel._runs import (ar_inflation, find_runs, fit_null, lag1_correlation, log_growth,
-                                normal_scores, period_text, run_sum_p, year_dict, SeriesCache)
+from detect.panel._runs import (lag1_correlation, log_growth, period_text, run_scores, trim_note, year_dict,
+                                SeriesCache)
 from detect.registry import Detector, register
-from detect.scoring import fdr
 
 #: What to check next, per reported indicator (English, Chinese).
 NEXT_CHECK: dict[str, tuple[str, str]] = {
@@ -185,34 +184,13 @@ class ProxyDivergence(Detector):
         else:
             wa = ta
         c_run = float(threshold("proxy_divergence.run_threshold", config))
-        positive = config.option(self.name, "sides", "positive") == "positive"
-
-        def scored(null_values):
-            df_, sc = fit_null(null_values, config.seed)
-            utab = pd.DataFrame(normal_scores(wa, df_, sc), index=ttab.index, columns=ttab.columns)
-            rho = lag1_correlation(utab)
-            infl = ar_inflation(rho)
-            runs = find_runs(utab, c_run)
-            if positive:
-                runs = runs[runs["sign"] > 0].reset_index(drop=True)
-            return df_, sc, utab, rho, infl, runs, run_sum_p(runs, infl, c_run)
-
-        ok = np.isfinite(wa)
-        n_trim = 0
-        df_, sc, utab, rho, infl, runs, p = scored(wa[ok])
-        # the empirical null describes null region-years: the years of runs already discovered at
-        # q <= null_trim_q widen its tail and hide their peers, so the null is refitted once without them
         trim_q = float(threshold("proxy_divergence.null_trim_q", config))
-        found = fdr(p) <= trim_q if trim_q > 0 and len(runs) else np.zeros(len(runs), bool)
-        if found.any():
-            for r in runs[found].itertuples(index=False):
-                ok[r.row, r.c0:r.c1 + 1] = False
-            n_trim = int(np.isfinite(wa).sum() - ok.sum())
-            df0, sc0 = df_, sc
-            df_, sc, utab, rho, infl, runs, p = scored(wa[ok])
-            out.notes.append(f"proxy_divergence: {rep} null refitted without the {n_trim} region-years of "
-                             f"{int(found.sum())} runs discovered at q <= {trim_q:g} "
-                             f"(t df {df0:.1f} -> {df_:.1f}, scale {sc0:.2f} -> {sc:.2f})")
+        positive = config.option(self.name, "sides", "positive") == "positive"
+        rs = run_scores(pd.DataFrame(wa, index=ttab.index, columns=ttab.columns), c_run, trim_q, positive)
+        utab, df_, sc, rho, infl, runs, p = rs.u, rs.df, rs.scale, rs.rho, rs.inflation, rs.runs, rs.p
+        note = trim_note(self.name, rep, rs, trim_q)
+        if note:
+            out.notes.append(note)
         out.n_tests += len(runs)
         if r_pre > 0.1:
             out.notes.append(f"proxy_divergence: {rep} gaps are autocorrelated (lag-1 r = {r_pre:.2f}); they "
@@ -276,7 +254,7 @@ class ProxyDivergence(Detector):
                     "gap_log": year_dict(yrs_all, ea[i]),
                     "proxy_growth": {pn: year_dict(yrs_all, a[i]) for pn, a in prox.items()},
                     "run_implied_growth": [float(v) for v in np.expm1(implied)],
-                    "null_t_df": df_, "null_t_scale": sc, "null_trimmed_region_years": n_trim, "lag1_r": r_pre,
+                    "null_t_df": df_, "null_t_scale": sc, "null_trimmed_region_years": rs.trimmed_cells, "lag1_r": r_pre,
                     "variance_inflation": infl,
                     "series": year_dict(lev_years, lev[i]),
                 },

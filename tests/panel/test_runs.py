@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from detect.panel._runs import (ar_inflation, find_runs, fit_null, halfnormal_sum_sf, normal_scores, run_sum_p,
-                                simes_runs)
+from detect.panel._runs import (ar_inflation, find_runs, fit_null, halfnormal_sum_sf, normal_scores, run_scores,
+                                run_sum_p, simes_runs, trim_note)
 
 
 def test_halfnormal_sum_k1_is_exact():
@@ -111,3 +111,32 @@ def test_threshold_runs_are_uniform_under_the_null():
     p = run_sum_p(runs, c=0.5)
     for a in (0.01, 0.05, 0.2):
         assert abs((p <= a).mean() - a) < 0.15 * a + 0.002
+
+
+def test_run_scores_refits_the_null_without_discovered_runs_only_when_there_are_some():
+    rng = np.random.default_rng(7)
+    years = list(range(2001, 2021))
+    clean = pd.DataFrame(rng.standard_normal((300, 20)), index=[f"r{i:03d}" for i in range(300)], columns=years)
+    a = run_scores(clean, 0.5, trim_q=0.1)
+    b = run_scores(clean, 0.5, trim_q=0.0)
+    # nothing discovered in pure noise: the same null and the same p-values, no note
+    assert a.first_fit is None and a.trimmed_cells == 0 and trim_note("x", "y", a, 0.1) is None
+    assert a.df == b.df and np.array_equal(a.p, b.p)
+    # a fifth of the regions with three years 4 sd high: their years widen the first fit's tail
+    dirty = clean.copy()
+    planted = dirty.index[::5]
+    for i, code in enumerate(planted):
+        j = 3 + i % 14
+        dirty.loc[code, years[j:j + 3]] += 4.0
+    c = run_scores(dirty, 0.5, trim_q=0.1)
+    d = run_scores(dirty, 0.5, trim_q=0.0)
+    assert c.first_fit == (d.df, d.scale) and c.trimmed_runs > 30 and c.trimmed_cells >= 3 * c.trimmed_runs
+    assert c.df > d.df
+    note = trim_note("proxy_divergence", "gdp", c, 0.1)
+    assert note.startswith("proxy_divergence: gdp null refitted without the") and f"{c.trimmed_runs} runs" in note
+
+    def best(s):
+        p = pd.Series(s.p, index=s.runs["region_code"]).groupby(level=0).min()
+        return p.reindex(planted).fillna(1.0).to_numpy()
+
+    assert np.median(np.log10(best(d)) - np.log10(best(c))) > 0.3
