@@ -63,6 +63,14 @@ def _check_columns(path: Path, have: list[str], want: list[str]) -> None:
         raise InputError(f"{path.name}: no column {', '.join(map(repr, missing))}{hint}; columns are: {shown}")
 
 
+def csv_error(name: str, exc: Exception) -> InputError:
+    """The message for a CSV the parser refuses; a wrong field count gets the usual cause."""
+    text = str(exc).strip().replace("\n", " ")
+    hint = (" — a value with an unquoted separator (write 1,234.56 as \"1,234.56\" or 1234.56), or a row "
+            "with a stray field" if "Expected" in text and "fields" in text else "")
+    return InputError(f"{name}: cannot read as CSV: {text}{hint}")
+
+
 def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
     sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
     with open(path, "rb") as fh:
@@ -88,12 +96,16 @@ def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.Dat
             head = pd.read_csv(path, sep=sep, nrows=0, encoding=enc)
             have = [str(c) for c in head.columns]
     _check_columns(path, have, cols)
+    # every column is read (not usecols): with usecols the parser no longer checks the field count,
+    # and a row split by an unquoted thousands separator ("B,1,234.56") would give "1" as the amount
     try:
-        reader = pd.read_csv(path, sep=sep, usecols=cols, dtype=str, keep_default_na=False,
-                             chunksize=chunk_rows, encoding=enc)
+        reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=chunk_rows,
+                             encoding=enc)
         for chunk in reader:
-            yield chunk
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
+            yield chunk[cols]
+    except pd.errors.ParserError as exc:
+        raise csv_error(path.name, exc) from None
+    except (UnicodeDecodeError, EOFError, OSError) as exc:
         raise InputError(f"{path.name}: cannot read as CSV: {exc}") from None
 
 
@@ -222,4 +234,4 @@ def count_file(path: str | Path, column: str, test: str, *, min_value: float | N
     return groups
 
 
-__all__ = ["CHUNK_ROWS", "count_file", "file_format", "iter_column"]
+__all__ = ["CHUNK_ROWS", "count_file", "csv_error", "file_format", "iter_column"]

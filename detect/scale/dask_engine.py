@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from detect.digits.counts import DigitCounts, Sign, count_digits, count_digits_by_group
-from detect.digits.io import file_format
+from detect.digits.io import csv_error, file_format
 from detect.exceptions import InputError, UsageError
 from detect.scale.streaming import (GroupAggregates, ValueCounts, aggregate_frame, reduce_counts,
                                     value_counts_array)
@@ -137,8 +137,15 @@ def read_frame(path: str | Path, columns: list[str], *, blocksize: int | None = 
             opts = _csv_options(Path(path))
             _check_columns(name, opts.pop("columns"), cols)
         compressed = Path(str(path)).suffix.lower() in (".gz", ".zip", ".bz2", ".xz")
-        return dd.read_csv(str(path), usecols=cols, dtype=str, keep_default_na=False, na_filter=False,
-                           blocksize=None if compressed else blocksize, **opts)
+        # every column is parsed, then projected inside the partitions (which Dask cannot push down
+        # into usecols): with usecols pandas stops checking the field count, and a row split by an
+        # unquoted thousands separator would give a shifted field as the amount (as detect.digits.io)
+        try:    # Dask parses a first block here to learn the columns
+            ddf = dd.read_csv(str(path), dtype=str, keep_default_na=False, na_filter=False,
+                              blocksize=None if compressed else blocksize, **opts)
+        except pd.errors.ParserError as exc:
+            raise csv_error(name, exc) from None
+        return ddf.map_partitions(lambda d: d[cols], meta=ddf._meta[cols])
     if fmt == "parquet":
         if not _is_url(path):
             import pyarrow as pa
@@ -277,7 +284,7 @@ def _tree_reduce(parts: list, add: Callable) -> Any:
     return parts[0]
 
 
-def _map_reduce(ddf, fn: Callable, empty: Any, client) -> Any:
+def _map_reduce(ddf, fn: Callable, empty: Any, client, name: str = "input") -> Any:
     from dask import delayed
 
     parts = [delayed(fn, pure=True)(p) for p in ddf.to_delayed()]
@@ -286,7 +293,11 @@ def _map_reduce(ddf, fn: Callable, empty: Any, client) -> Any:
     total = _tree_reduce(parts, _add)
     try:
         return client.compute(total).result()
-    except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+    except pd.errors.ParserError as exc:
+        err = csv_error(name, exc)
+        raise InputError(f"{err} (the line is counted from the start of one Dask block, not of the file; "
+                         "--engine stream names the file's line)") from None
+    except (UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"cannot read the input: {type(exc).__name__}: {exc}") from None
 
 
@@ -309,11 +320,12 @@ def dask_counts(path: str | Path, column: str, test: str, *, min_value: float | 
         return _count_partition(df, column, test, group_by, kw)
 
     empty = DigitCounts.empty(test) if group_by is None else PackedGroups.pack(test, {})
+    name = Path(str(path)).name
     if client is not None:
-        total = _map_reduce(ddf, fn, empty, client)
+        total = _map_reduce(ddf, fn, empty, client, name)
     else:
         with cluster(scheduler) as c:
-            total = _map_reduce(ddf, fn, empty, c)
+            total = _map_reduce(ddf, fn, empty, c, name)
     return total.unpack() if isinstance(total, PackedGroups) else total
 
 

@@ -139,3 +139,19 @@ def test_missing_column_names_the_near_match_with_its_spaces(tmp_path, capsys):
     assert main(["benford", str(p), "--column", "Amount"]) == 2
     err = capsys.readouterr().err
     assert "did you mean 'Amount '?" in err and "'Amount ', 'Vendor'" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("engine", ["memory", "stream"])
+def test_a_row_split_by_an_unquoted_thousands_separator_is_refused(tmp_path, capsys, engine):
+    """'B,1,234.56' has one field too many: reading only the amount column would take '1' as B's
+    amount (pandas stops counting fields under usecols); the file is refused with the likely cause."""
+    p = tmp_path / "pay.csv"
+    rows = [f"A{i},{1000 + 37.13 * i:.2f}" for i in range(200)]
+    rows.insert(120, "B,1,234.56")
+    p.write_text("vendor,amount\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["benford", str(p), "--column", "amount", "--test", "last", "--engine", engine]) == 2
+    err = capsys.readouterr().err
+    assert "Expected 2 fields in line 122, saw 3" in err and 'write 1,234.56 as "1,234.56"' in err
+    p.write_text("vendor,amount\n" + "\n".join(r if not r.startswith("B,") else 'B,"1,234.56"' for r in rows) + "\n",
+                 encoding="utf-8")
+    assert main(["benford", str(p), "--column", "amount", "--test", "last", "--engine", engine]) == 0

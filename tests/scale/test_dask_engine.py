@@ -469,3 +469,21 @@ def test_a_ragged_row_far_down_a_csv_is_excluded_as_in_memory(client, tmp_path):
     a, b = load_memory([p]), de.load([p], client=client, blocksize=4096, config=load_config())
     _same_load(a, b)
     assert a.rows_excluded == 2 and a.exclusions["reason"].str.contains("more fields than the header").all()
+
+
+@pytest.mark.parametrize("where", [5, 40_000])      # in Dask's first block, or in a later partition
+def test_row_split_by_an_unquoted_separator_is_refused_not_shifted(client, tmp_path, where):
+    from detect.exceptions import InputError
+
+    rows = [f"A{i % 50},{1000 + 37.13 * (i % 997):.2f}" for i in range(50_000)]
+    rows[where] = "B,1,234.56"
+    p = tmp_path / "pay.csv"
+    p.write_text("vendor,amount\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        de.dask_counts(p, "amount", "last", client=client, blocksize=64 * 1024)
+    msg = str(e.value)
+    assert msg.startswith("pay.csv: cannot read as CSV:") and 'write 1,234.56 as "1,234.56"' in msg
+    if where < 1000:     # read while Dask learns the columns: the file's own line
+        assert f"Expected 2 fields in line {where + 2}, saw 3" in msg
+    else:                # read in a later block: the line number is the block's, and the message says so
+        assert "counted from the start of one Dask block" in msg
