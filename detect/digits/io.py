@@ -97,10 +97,11 @@ def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.Dat
             have = [str(c) for c in head.columns]
     _check_columns(path, have, cols)
     # every column is read (not usecols): with usecols the parser no longer checks the field count,
-    # and a row split by an unquoted thousands separator ("B,1,234.56") would give "1" as the amount
+    # and a row split by an unquoted thousands separator ("B,1,234.56") would give "1" as the amount.
+    # Chunks hold as many cells as chunk_rows rows of the wanted columns would, so memory stays bounded.
+    rows = max(1, chunk_rows * len(cols) // max(len(have), len(cols)))
     try:
-        reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=chunk_rows,
-                             encoding=enc)
+        reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=rows, encoding=enc)
         for chunk in reader:
             yield chunk[cols]
     except pd.errors.ParserError as exc:
