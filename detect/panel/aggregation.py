@@ -26,35 +26,11 @@ from detect._stats import MAD_TO_SD, fmt_p, fmt_pct
 from detect.config import Config, threshold
 from detect.data.aliases import ADDITIVE, label
 from detect.data.panel import Panel
+from detect.data.precision import half_units
 from detect.findings import Finding, Findings
 from detect._stats import two_sided_t_p as two_sided
 from detect.panel._runs import SeriesCache, fit_null, period_text, series_dict, simes_runs
 from detect.registry import Detector, register
-
-
-def _decimals(raw: pd.Series) -> pd.Series:
-    """Number of decimals of reported numbers (NaN when the raw text is unknown or not a plain number)."""
-    t = raw.fillna("").astype(str).str.strip().str.replace(",", "", regex=False)
-    num = pd.to_numeric(t, errors="coerce")
-    plain = num.notna() & ~t.str.contains(r"[eE]", regex=True)
-    pos = t.str.find(".")
-    dec = np.where(pos.to_numpy() >= 0, t.str.len().to_numpy() - pos.to_numpy() - 1, 0).astype(float)
-    return pd.Series(np.where(plain.to_numpy(), dec, np.nan), index=raw.index)
-
-
-def half_units(panel: Panel, default_decimals: int) -> pd.DataFrame:
-    """``(indicator, region_code)`` x years: half a unit of the last reported digit, in the base unit."""
-    d = panel.latest()
-    d = d[d["freq"] == "A"]
-    if d.empty:
-        return pd.DataFrame(dtype=float)
-    dec = _decimals(d["raw"])
-    rawnum = pd.to_numeric(d["raw"].astype(str).str.replace(",", "", regex=False), errors="coerce")
-    factor = (d["value"] / rawnum).where((rawnum != 0) & dec.notna(), 1.0).abs()
-    h = 0.5 * 10.0 ** (-dec.fillna(default_decimals)) * factor
-    out = pd.DataFrame({"indicator": d["indicator"], "region_code": d["region_code"], "year": d["year"],
-                        "h": h.to_numpy()})
-    return out.groupby(["indicator", "region_code", "year"])["h"].max().unstack("year")
 
 
 @register

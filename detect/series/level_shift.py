@@ -39,7 +39,7 @@ from detect.config import Config, threshold
 from detect.data.aliases import label
 from detect.data.panel import Panel
 from detect.findings import Finding, Findings
-from detect.panel.aggregation import half_units
+from detect.data.precision import half_units
 from detect.registry import Detector, register
 from detect.series._common import (extract_runs, get_series, is_level_indicator, log_matrix, longest_runs, peer_adjust,
                                    peer_groups, series_dict, suspects)

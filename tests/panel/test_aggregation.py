@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from detect.panel.aggregation import _decimals
 from detect.registry import get_detector
 
 
@@ -61,6 +58,3 @@ def test_no_hierarchy_not_applicable(kit, config):
     assert res.n_tests == 0 and any("not applicable" in n for n in res.notes)
 
 
-def test_decimals_of_raw_text():
-    got = _decimals(pd.Series(["12.34", "7", "1,234.5", "", "abc", "3."]))
-    assert got.tolist()[:3] == [2.0, 0.0, 1.0] and np.isnan(got.iat[3]) and np.isnan(got.iat[4]) and got.iat[5] == 0.0
