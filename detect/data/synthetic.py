@@ -100,7 +100,7 @@ _HUMAN_DIGITS = np.array([0.30, 0.04, 0.05, 0.04, 0.04, 0.27, 0.04, 0.05, 0.09, 
 PLANTS_PER_KIND = 5
 #: Distinct prefectures carrying a plant: 7 prefecture kinds x 5, two of them shared.
 _PLANTED_PREFECTURES = 7 * PLANTS_PER_KIND - 2
-#: Fewest prefectures to plant in: the planted ones plus about as many clean peers.
+#: Fewest prefectures to plant in: the 33 planted ones and at least 17 clean peers.
 _MIN_PREFECTURES = 50
 #: Years the plan needs when anomalies are planted.
 _PLANT_YEARS = (2004, 2022)

@@ -49,7 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="--engine dask: scheduler address (default: a local cluster of 2 workers)")
     p.add_argument("--chunk-rows", type=int, default=1_000_000, metavar="N",
-                   help="--engine stream: rows per chunk (default: 1000000)")
+                   help="--engine stream: rows per chunk (default: 1000000; a CSV with more columns than "
+                        "those read gets proportionally fewer rows, the same number of cells)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.set_defaults(func=cmd_benford)
 

@@ -71,6 +71,20 @@ def csv_error(name: str, exc: Exception) -> InputError:
     return InputError(f"{name}: cannot read as CSV: {text}{hint}")
 
 
+def extra_fields_refused(chunk: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``chunk`` unchanged, or :class:`InputError` when pandas made its first column the index.
+
+    pandas does that, without an error, when the first data row has more fields than the header:
+    every value then sits one column to the left of its name.
+    """
+    if isinstance(chunk.index, pd.RangeIndex):
+        return chunk
+    raise InputError(
+        f"{name}: the first data row has more fields than the header ({', '.join(map(str, chunk.columns))}) — "
+        "a value with an unquoted separator (write 1,234.56 as \"1,234.56\" or 1234.56), or a column without a "
+        "name in the header")
+
+
 def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
     sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
     with open(path, "rb") as fh:
@@ -103,7 +117,7 @@ def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.Dat
     try:
         reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=rows, encoding=enc)
         for chunk in reader:
-            yield chunk[cols]
+            yield extra_fields_refused(chunk, path.name)[cols]
     except pd.errors.ParserError as exc:
         raise csv_error(path.name, exc) from None
     except (UnicodeDecodeError, EOFError, OSError) as exc:
@@ -235,4 +249,4 @@ def count_file(path: str | Path, column: str, test: str, *, min_value: float | N
     return groups
 
 
-__all__ = ["CHUNK_ROWS", "count_file", "csv_error", "file_format", "iter_column"]
+__all__ = ["CHUNK_ROWS", "count_file", "csv_error", "extra_fields_refused", "file_format", "iter_column"]

@@ -215,14 +215,35 @@ class RunScores:
     first_fit: tuple[float, float] | None = None   #: (df, scale) before the refit, if any
 
 
-def run_scores(z: pd.DataFrame, c: float, trim_q: float = 0.0, positive: bool = False) -> RunScores:
+def run_scores(z: pd.DataFrame, c: float, trim_q: float = 0.0, positive: bool = False,
+               min_runs: int = 1) -> RunScores:
     """Empirical-null scores of ``z`` (regions x years), runs beyond ``c`` and their p-values.
 
     The Student-t null is fitted to the centre of all finite values (:func:`fit_null`). With
     ``trim_q > 0`` it is refitted once without the region-years of the runs that BH discovers at
-    ``q <= trim_q`` among this table's runs: the empirical null describes the null cases (Efron 2010,
-    *Large-Scale Inference*, ch. 6), and many anomalous regions at once otherwise widen its tail and
-    hide one another. A clean table has almost nothing to trim, so its null is unchanged.
+    ``q <= trim_q`` among this table's runs, when there are at least ``min_runs`` of them: the
+    empirical null describes the null cases (Efron 2010, *Large-Scale Inference*, ch. 6), and many
+    anomalous regions at once otherwise widen its tail and hide one another. One or two discoveries
+    are as likely the null's own tail (trimming them would make the refitted tail too light), so a
+    table with fewer than ``min_runs`` discoveries keeps its first fit.
+
+    Parameters
+    ----------
+    z : DataFrame
+        Standardised statistics, regions x consecutive years (NaN where not tested).
+    c : float
+        Run threshold of :func:`find_runs`.
+    trim_q : float
+        BH level of the first pass's discoveries left out of the refit (0: no refit).
+    positive : bool
+        Test only runs of positive scores.
+    min_runs : int
+        Fewest discoveries that trigger the refit.
+
+    Returns
+    -------
+    RunScores
+        Scores, null parameters, runs and their p-values; ``first_fit`` is set when refitted.
     """
     a = z.to_numpy(dtype=float)
 
@@ -241,7 +262,7 @@ def run_scores(z: pd.DataFrame, c: float, trim_q: float = 0.0, positive: bool = 
     if not (trim_q > 0 and len(first.runs)):
         return first
     found = fdr(first.p) <= trim_q
-    if not found.any():
+    if found.sum() < min_runs:
         return first
     for r in first.runs[found].itertuples(index=False):
         keep[r.row, r.c0:r.c1 + 1] = False

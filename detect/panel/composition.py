@@ -163,8 +163,8 @@ class Composition(Detector):
             return
         c_run = float(threshold("composition.run_threshold", config))
         trim_q = float(threshold("composition.null_trim_q", config))
-        rs = run_scores(pd.DataFrame(aligned(z.where(ok), x_tab), index=x_tab.index, columns=x_tab.columns),
-                        c_run, trim_q)
+        rs = run_scores(pd.DataFrame(aligned(z, x_tab), index=x_tab.index, columns=x_tab.columns), c_run, trim_q,
+                        min_runs=int(threshold("composition.null_trim_min_runs", config)))
         df_, sc, rho, infl, runs, p = rs.df, rs.scale, rs.rho, rs.inflation, rs.runs, rs.p
         note = trim_note(self.name, kind, rs, trim_q)
         if note:
@@ -189,7 +189,8 @@ class Composition(Detector):
             pi = float(pi)
             xs, ms = xa[i, sl], med[i, sl]
             npeer = int(na[i, r.c0])
-            ev = {"run_years": [int(v) for v in r.years], "null_t_df": df_, "null_t_scale": sc, "lag1_r": rho,
+            ev = {"run_years": [int(v) for v in r.years], "null_t_df": df_, "null_t_scale": sc,
+                  "null_trimmed_region_years": rs.trimmed_cells, "lag1_r": rho,
                   "variance_inflation": infl, "peer_median": year_dict(years, med[i]), "measure": kind,
                   "series": year_dict(years, lv[i])}
             if base_name is None:

@@ -186,7 +186,8 @@ class ProxyDivergence(Detector):
         c_run = float(threshold("proxy_divergence.run_threshold", config))
         trim_q = float(threshold("proxy_divergence.null_trim_q", config))
         positive = config.option(self.name, "sides", "positive") == "positive"
-        rs = run_scores(pd.DataFrame(wa, index=ttab.index, columns=ttab.columns), c_run, trim_q, positive)
+        rs = run_scores(pd.DataFrame(wa, index=ttab.index, columns=ttab.columns), c_run, trim_q, positive,
+                        int(threshold("proxy_divergence.null_trim_min_runs", config)))
         utab, df_, sc, rho, infl, runs, p = rs.u, rs.df, rs.scale, rs.rho, rs.inflation, rs.runs, rs.p
         note = trim_note(self.name, rep, rs, trim_q)
         if note:

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from detect.digits.counts import DigitCounts, Sign, count_digits, count_digits_by_group
-from detect.digits.io import csv_error, file_format
+from detect.digits.io import csv_error, extra_fields_refused, file_format
 from detect.exceptions import InputError, UsageError
 from detect.scale.streaming import (GroupAggregates, ValueCounts, aggregate_frame, reduce_counts,
                                     value_counts_array)
@@ -145,7 +145,8 @@ def read_frame(path: str | Path, columns: list[str], *, blocksize: int | None = 
                               blocksize=None if compressed else blocksize, **opts)
         except pd.errors.ParserError as exc:
             raise csv_error(name, exc) from None
-        return ddf.map_partitions(lambda d: d[cols], meta=ddf._meta[cols])
+        meta = pd.DataFrame({c: pd.Series(dtype=ddf.dtypes[c]) for c in cols})
+        return ddf.map_partitions(lambda d: extra_fields_refused(d, name)[cols], meta=meta)
     if fmt == "parquet":
         if not _is_url(path):
             import pyarrow as pa
@@ -295,6 +296,8 @@ def _map_reduce(ddf, fn: Callable, empty: Any, client, name: str = "input") -> A
         return client.compute(total).result()
     except pd.errors.ParserError as exc:
         err = csv_error(name, exc)
+        if ddf.npartitions == 1:
+            raise err from None
         raise InputError(f"{err} (the line is counted from the start of one Dask block, not of the file; "
                          "--engine stream names the file's line)") from None
     except (UnicodeDecodeError, ValueError) as exc:
@@ -342,9 +345,9 @@ def dask_aggregates(path: str | Path, value: str, by: str | list[str], *, scale:
 
     empty = GroupAggregates(tuple(by_l), scale)
     if client is not None:
-        return _map_reduce(ddf, fn, empty, client)
+        return _map_reduce(ddf, fn, empty, client, Path(str(path)).name)
     with cluster(scheduler) as c:
-        return _map_reduce(ddf, fn, empty, c)
+        return _map_reduce(ddf, fn, empty, c, Path(str(path)).name)
 
 
 def dask_value_counts(path: str | Path, column: str, *, min_value: float | None = None, sign: Sign = "positive",
@@ -356,9 +359,9 @@ def dask_value_counts(path: str | Path, column: str, *, min_value: float | None 
         return value_counts_array(_part_values(df, column), min_value=min_value, sign=sign)
 
     if client is not None:
-        return _map_reduce(ddf, fn, ValueCounts(), client)
+        return _map_reduce(ddf, fn, ValueCounts(), client, Path(str(path)).name)
     with cluster(scheduler) as c:
-        return _map_reduce(ddf, fn, ValueCounts(), c)
+        return _map_reduce(ddf, fn, ValueCounts(), c, Path(str(path)).name)
 
 
 __all__ = ["BLOCKSIZE", "cluster", "dask_aggregates", "dask_counts", "dask_value_counts", "read_frame"]

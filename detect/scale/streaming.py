@@ -51,7 +51,8 @@ _SPLIT = 1 << 31          # int64 units are summed as hi * 2^31 + lo so that no 
 # --- reading ---------------------------------------------------------------------------------------
 
 def iter_frames(path: str | Path, columns: list[str], chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """Yield DataFrames of ``columns`` of a file, ``chunk_rows`` rows at a time.
+    """Yield DataFrames of ``columns`` of a file, ``chunk_rows`` rows at a time (a CSV with more
+    columns than ``columns``: proportionally fewer rows, as its every column is parsed).
 
     The readers of :mod:`detect.digits.io` (CSV as text, Parquet by record batch with numbers as
     float64 and decimals as text, Excel whole): the same values whatever the chunk size.

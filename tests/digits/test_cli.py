@@ -155,3 +155,20 @@ def test_a_row_split_by_an_unquoted_thousands_separator_is_refused(tmp_path, cap
     p.write_text("vendor,amount\n" + "\n".join(r if not r.startswith("B,") else 'B,"1,234.56"' for r in rows) + "\n",
                  encoding="utf-8")
     assert main(["benford", str(p), "--column", "amount", "--test", "last", "--engine", engine]) == 0
+
+
+@pytest.mark.parametrize("engine", ["memory", "stream"])
+@pytest.mark.parametrize("text", [
+    "vendor,amount\nB,1,234.56\n" + "A,1000.25\n" * 60,          # the stray field in the first data row
+    "vendor,amount\n" + "A,1000.25,3\n" * 60,                     # a third column without a name
+    "vendor;amount\nA;1000.25\n" + "B;1;234.56\n" + "A;1000.25\n" * 60,   # semicolons, sniffed as detect run does
+    "vendor\tamount\nA\t1000.25\nB\t1\t234.56\n" + "A\t1000.25\n" * 60,   # tab-separated
+])
+def test_more_fields_than_the_header_is_refused_wherever_it_is(tmp_path, capsys, engine, text):
+    """pandas makes the first column the index, without an error, when the first data row has more
+    fields than the header: every amount would be read from the column to its right."""
+    p = tmp_path / ("pay.tsv" if "\t" in text else "pay.csv")
+    p.write_text(text, encoding="utf-8")
+    assert main(["benford", str(p), "--column", "amount", "--test", "last", "--engine", engine]) == 2
+    err = capsys.readouterr().err
+    assert "more fields than the header" in err or "Expected 2 fields" in err

@@ -64,3 +64,33 @@ def test_not_applicable_without_revenue(kit, config):
     df = kit.make_frame(seed=1, with_parents=False)
     res = get_detector("composition").run(kit.to_panel(df[df["indicator"] == "gdp"]), config)
     assert len(res) == 0 and any("no fiscal_revenue" in n for n in res.notes)
+
+
+def test_null_refitted_without_discovered_runs_when_a_fifth_of_regions_inflate(kit, config):
+    """Twelve of sixty regions inflate non-tax revenue for three years: the revenue-against-base null
+    is refitted without their discovered runs (a note says so), and the planted runs gain."""
+    import numpy as np
+
+    df = kit.make_frame(seed=5, with_parents=False)
+    codes = sorted(df["region_code"].unique())[::5]
+    for i, code in enumerate(codes):
+        y0 = 2007 + i % 8
+        df = _plant_nontax(df, code, [y0, y0 + 1, y0 + 2], 0.04)
+    panel = kit.to_panel(df)
+    det = get_detector("composition")
+    on = det.run(panel, config)
+    off = det.run(panel, config.with_(thresholds={"composition": {"null_trim_q": 0}}))
+
+    def best(res):
+        p = {}
+        for f in res:
+            if f.region_code in codes and f.indicator == "fiscal_revenue":
+                p[f.region_code] = min(p.get(f.region_code, 1.0), f.p_value)
+        return np.array([p.get(c, 1.0) for c in codes])
+
+    assert any(n.startswith("composition: revenue_outgrows_base null refitted without the") for n in on.notes)
+    assert not any("refitted" in n for n in off.notes)
+    assert np.median(np.log10(best(off)) - np.log10(best(on))) > 0.5
+    assert (best(on) < 1e-3).sum() > (best(off) < 1e-3).sum()
+    trimmed = [f.evidence["null_trimmed_region_years"] for f in on if f.indicator == "fiscal_revenue"]
+    assert trimmed and min(trimmed) > 0

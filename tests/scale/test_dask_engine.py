@@ -487,3 +487,10 @@ def test_row_split_by_an_unquoted_separator_is_refused_not_shifted(client, tmp_p
         assert f"Expected 2 fields in line {where + 2}, saw 3" in msg
     else:                # read in a later block: the line number is the block's, and the message says so
         assert "counted from the start of one Dask block" in msg
+
+
+def test_more_fields_than_the_header_in_the_first_row_is_refused(client, tmp_path):
+    p = tmp_path / "pay.csv"
+    p.write_text("vendor,amount\nB,1,234.56\n" + "".join(f"A,{1000 + i}.25\n" for i in range(50_000)), encoding="utf-8")
+    with pytest.raises(InputError, match="pay.csv: the first data row has more fields than the header"):
+        de.dask_counts(p, "amount", "last", client=client, blocksize=64 * 1024)
