@@ -61,6 +61,8 @@ _BUSY_TIMEOUT_MS = 5000      # how long SQLite itself waits for a lock before re
 _MAX_ATTEMPTS = 50           # then detect retries the whole transaction, with a growing pause,
 _MAX_WAIT_FACTOR = 6         # for at most this many busy timeouts in all (30 s by default), then gives up
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Other unambiguous year-first spellings a reviewer types: 2026/12/31, 2026.12.31, 2026-1-5, 2026年12月31日.
+_YMD_RE = re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?$")
 #: C0 control characters other than tab, line feed and carriage return (Excel cannot store them).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -93,7 +95,11 @@ def utc_now() -> str:
 
 
 def parse_date(value: Any, what: str = "date") -> str | None:
-    """A ``YYYY-MM-DD`` text from a date, datetime or text; None for empty; InputError otherwise."""
+    """A ``YYYY-MM-DD`` text from a date, datetime or text; None for empty; InputError otherwise.
+
+    Text may also be year-first with ``/``, ``.`` or 年月日 and one-digit months or days
+    (``2026/1/5``, ``2026年1月5日``); day-first or month-first forms are refused as ambiguous.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, datetime):
@@ -105,8 +111,11 @@ def parse_date(value: Any, what: str = "date") -> str | None:
         return None
     if text[:10] != text and re.match(r"^\d{4}-\d{2}-\d{2}[ T]00:00(:00)?$", text):
         text = text[:10]
+    m = _YMD_RE.match(text) if not _DATE_RE.match(text) else None
+    if m:
+        text = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
     if not _DATE_RE.match(text):
-        raise InputError(f"{what} must be a date written YYYY-MM-DD, got {value!r}")
+        raise InputError(f"{what} must be a date written YYYY-MM-DD (or 2026/12/31, 2026年12月31日), got {value!r}")
     try:
         date.fromisoformat(text)
     except ValueError:

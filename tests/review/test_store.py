@@ -385,3 +385,22 @@ def test_status_table_text_has_no_control_characters(reg, make_run):
         assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", t[c].iat[0]), t[c].iat[0]
     assert t["note"].iat[0].startswith("pasted:") and t["owner"].iat[0].startswith("Li")
     assert reg.get(fid(A))["owner"] == "Li\x07"          # the register keeps what was written
+
+
+@pytest.mark.parametrize("text, want", [
+    ("2026-12-31", "2026-12-31"), ("2026/12/31", "2026-12-31"), ("2026.1.5", "2026-01-05"),
+    ("2026-1-5", "2026-01-05"), ("2026年12月31日", "2026-12-31"), ("2026年1月5日", "2026-01-05"),
+    (" 2026 / 3 / 9 ", "2026-03-09"), ("2026-12-31 00:00:00", "2026-12-31"),
+])
+def test_deadlines_typed_year_first_are_read(text, want):
+    from detect.review.store import parse_date
+
+    assert parse_date(text, "deadline") == want
+
+
+@pytest.mark.parametrize("text", ["31/12/2026", "12/31/2026", "2026-02-30", "2026年13月1日", "next week", "2026-12"])
+def test_ambiguous_or_impossible_deadlines_are_refused(text):
+    from detect.review.store import parse_date
+
+    with pytest.raises(InputError, match="deadline"):
+        parse_date(text, "deadline")
