@@ -1,7 +1,7 @@
-"""Recall per planted kind over several seeds of the synthetic generator (docs/quality.md, "Over seeds").
+"""Recall per planted kind over several seeds of the synthetic generator (docs/quality.md, "Planted panels over eight seeds").
 
-The committed sample plants 2 to 4 anomalies of each kind, so its recall per kind moves in steps
-of a third or a quarter: one miss decides whether a kind is at 0.67 or 1.00. This benchmark
+The committed sample plants five anomalies of each kind, so its recall per kind moves in steps of
+a fifth: one miss decides between 0.8 and 1.0. This benchmark
 generates the panel with other seeds (``python -m detect.data.synthetic --seed N [--effect E]``:
 other regions, windows and sizes drawn from the same design), runs the whole pipeline on each and
 pools the planted anomalies: found / planted per kind with a Wilson 95 % interval, and per seed the
