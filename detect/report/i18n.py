@@ -6,6 +6,8 @@ fields filled in. A key missing in one language is a bug caught by ``tests/repor
 
 from __future__ import annotations
 
+import re
+
 from detect.exceptions import UsageError
 
 LANGS = ("zh", "en")
@@ -231,11 +233,11 @@ LABELS: dict[str, tuple[str, str]] = {
                  "本次运行的全部 p 值（{m} 个假设）统一用{method}校正；线索的 q 值是报告该线索时的最小错误发现率。"
                  "严重程度：q ≤ {q_high} 为高，q ≤ {q_medium} 为中，q ≤ {q_low} 为低；规则类线索（等级、限额）"
                  "采用检测方法自身给出的严重程度。地区风险分为其最佳线索得分（−log10 q）加上其余线索得分的十分之一。"),
-    "notes_title": ("What did not apply", "未适用的检验"),
+    "notes_title": ("Notes: what did not apply, and adjustments", "说明：未适用的部分与检验中的调整"),
     "notes_untested": ("Tests with no hypothesis tested in this run (rule-based checks test none; see each test's "
                        "notes above): {names}.", "本次未检验任何假设的方法（规则类检查本身不做检验；原因见上文各方法的说明）：{names}。"),
     "notes_lead": ("Each test's own notes are listed in its section above; notes on the whole run follow.",
-                   "各检验的未适用说明列在上文其小节中（为检测方法输出的原文）；以下为整次运行的说明。"),
+                   "各检验的说明列在上文其小节中（常见说明已译为中文，其余为检测方法输出的英文原文）；以下为整次运行的说明。"),
     # data appendix
     "data_appendix": ("Appendix B: data", "附录B：数据"),
     "file": ("File", "文件"),
@@ -286,3 +288,63 @@ def status_label(status: str, lang: str) -> str:
 def family_label(family: str, lang: str) -> str:
     key = f"fam_{family}"
     return t(key, lang) if key in LABELS else str(family)
+
+
+#: The detectors' most frequent notes (English, as they write them) and their Chinese text. A note that
+#: matches none stays in English. ``{ind}`` groups are indicator names, ``{inds}`` comma-separated lists.
+NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), z) for p, z in (
+    (r"^(?P<n>\d+) (?P<ind>\w+) region-years not tested \(fewer than (?P<k>\d+) peers with growth that year, "
+     r"or zero peer spread\)$", "{n} 个{ind}地区—年份未检验（当年有增速的同级地区少于 {k} 个，或同级离散度为零）"),
+    (r"^(?P<inds>[\w, ]+) not screened \(yardsticks: proxies and denominators, \[series\] yardsticks\)$",
+     "{inds}为参照指标（代理指标与分母），不作筛查（[series] yardsticks）"),
+    (r"^(?P<ind>\w+) gaps are autocorrelated \(lag-1 r = (?P<r>[-\d.]+)\); they were prewhitened before the "
+     r"run test$", "{ind}的差距存在自相关（一阶相关 r = {r}），游程检验前已做预白化"),
+    (r"^(?P<ind>\w+) prewhitened gaps still autocorrelated \(lag-1 r = (?P<r>[-\d.]+)\); run p-values use a "
+     r"variance inflation of (?P<v>[\d.]+)$", "{ind}预白化后的差距仍有自相关（一阶相关 r = {r}），游程 p 值按方差膨胀系数 {v} 计算"),
+    (r"^(?P<ind>\w+) null refitted without the (?P<n>\d+) region-years? of (?P<k>\d+) runs? discovered at "
+     r"q <= (?P<q>[\d.]+) \(t df (?P<d0>\S+) -> (?P<d1>\S+), scale (?P<s0>\S+) -> (?P<s1>\S+)\)$",
+     "{ind}的经验零分布在剔除 q ≤ {q} 下已发现的 {k} 段游程（{n} 个地区—年份）后重新拟合"
+     "（t 分布自由度 {d0} → {d1}，尺度 {s0} → {s1}）"),
+    (r"^(?P<n>\d+) (?P<ind>\w+) region-years lack a proxy value and are not tested$",
+     "{n} 个{ind}地区—年份缺少代理指标数值，未检验"),
+    (r"^(?P<n>\d+) regions with fewer than (?P<k>\d+) years of (?P<ind>\w+) and proxy growth not tested$",
+     "{n} 个地区的{ind}及代理指标增速不足 {k} 年，未检验"),
+    (r"^(?P<ind>\w+) has none of its proxies \((?P<inds>[\w, ]+)\) in the panel$", "数据中没有{ind}的代理指标（{inds}）"),
+    (r"^(?P<n>\d+) series shorter than (?P<k>\d+) consecutive years; not fitted$",
+     "{n} 个序列连续年份少于 {k} 年，未拟合"),
+    (r"^(?P<n>\d+) fits of (?P<m>\d+) eligible series$", "{m} 个符合条件的序列中拟合了 {n} 个"),
+    (r"^(?P<n>\d+) (?P<ind>\w+) series too short for a break test \(fewer than (?P<k>\d+) consecutive years\); "
+     r"not tested$", "{n} 个{ind}序列过短（连续年份少于 {k} 年），未做断点检验"),
+    (r"^(?P<n>\d+) non-tax-share region-years not tested \(fewer than (?P<k>\d+) peers that year, or zero peer "
+     r"spread\)$", "{n} 个非税收入占比地区—年份未检验（当年同级地区少于 {k} 个，或同级离散度为零）"),
+    (r"^(?P<n>\d+) figures with fewer than (?P<k>\d+) significant digits not used \(their last digit is a leading "
+     r"digit, not expected uniform\)$", "{n} 个有效数字少于 {k} 位的数值未使用（其末位即首位数字，不应均匀分布）"),
+    (r"^(?P<n>\d+) regions with fewer than (?P<k>\d+) testable figures \(last-digit test needs an expected 5 per "
+     r"digit\)$", "{n} 个地区可检验数值少于 {k} 个（末位数字检验要求每个数字的期望频数至少为 5）"),
+    (r"^no (?P<ind>\w+) in the panel(; not applicable)?$", "数据中没有{ind}，不适用"),
+    (r"^features dropped for coverage below (?P<p>\d+)%: (?P<inds>[\w, ]+)$", "覆盖率低于 {p}% 的特征未使用：{inds}"),
+    (r"^(?P<n>\d+) tests with p <= report_p did not reach q <= (?P<q>[\d.]+) after false-discovery control and "
+     r"are not listed$", "{n} 项 p ≤ report_p 的检验经错误发现率控制后未达到 q ≤ {q}，未列出"),
+))
+
+
+#: Names in notes that are measures rather than indicators.
+_NOTE_TERMS = {"revenue_outgrows_base": "收入增速与税基增速之差", "nontax_share_jump": "非税收入占比变动"}
+
+
+def note_text(note: str, lang: str) -> str:
+    """A detector's note in ``lang``: the Chinese text of :data:`NOTES_ZH` when one matches, else as written."""
+    if lang != "zh":
+        return note
+    from detect.data.aliases import label
+
+    for pattern, zh in NOTES_ZH:
+        m = pattern.match(note)
+        if m:
+            g = {k: ("∞" if v == "inf" else v) for k, v in m.groupdict().items() if v is not None}
+            if "ind" in g:
+                g["ind"] = _NOTE_TERMS.get(g["ind"]) or label(g["ind"], "zh")
+            if "inds" in g:
+                g["inds"] = "、".join(label(x.strip(), "zh") for x in g["inds"].split(","))
+            return zh.format(**g)
+    return note

@@ -22,7 +22,7 @@ import pandas as pd
 from detect.data.units import unit_label
 from detect.report import charts, content
 from detect.report.fonts import FAMILY, MONO_FAMILY, font_dir
-from detect.report.i18n import family_label, severity_label, status_label, t
+from detect.report.i18n import family_label, note_text, severity_label, status_label, t
 from detect.report.rundata import RunData
 
 #: Findings per region in its evidence table (the rest are in the worklist).
@@ -463,7 +463,7 @@ def _methods(doc: _Doc, data: RunData) -> None:
         doc.add(_kv_table(doc, rows))
         if own.get(name):  # what did not apply for this test, every note (a run-wide cap dropped some)
             doc.add(f"#text(fill: luma(80))[{txt(doc.t('notes_title'))}]",
-                    *(f"- {txt(n)}" for n in own[name]))
+                    *(f"- {txt(note_text(n, lang))}" for n in own[name]))
     # thresholds with citations (values in force in this run)
     meta = thresholds_meta()
     used = ((m.get("parameters") or {}).get("thresholds") or {})
@@ -498,7 +498,7 @@ def _methods(doc: _Doc, data: RunData) -> None:
             doc.add(txt(doc.t("notes_untested", names=("、" if lang == "zh" else ", ").join(untested))))
         doc.add(txt(doc.t("notes_lead")))
         for n in general:
-            doc.add(f"- {txt(n)}")
+            doc.add(f"- {txt(note_text(n, lang))}")
 
 
 def _appendix_heading(title: str) -> str:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from detect.exceptions import UsageError
-from detect.report.i18n import LABELS, severity_label, status_label, t
+from detect.report.i18n import LABELS, NOTES_ZH, note_text, severity_label, status_label, t
 
 
 def test_every_label_in_both_languages_with_same_fields():
@@ -55,3 +55,27 @@ def test_summary_table_title_says_what_its_rows_are():
     only 按严重程度统计."""
     for lang, fam in (("zh", "证据类别"), ("en", "family of evidence")):
         assert fam in t("counts_by_severity", lang)
+
+
+@pytest.mark.parametrize("note, want", [
+    ("152 gdp region-years not tested (fewer than 12 peers with growth that year, or zero peer spread)",
+     "152 个地区生产总值地区—年份未检验（当年有增速的同级地区少于 12 个，或同级离散度为零）"),
+    ("electricity, population not screened (yardsticks: proxies and denominators, [series] yardsticks)",
+     "全社会用电量、常住人口为参照指标（代理指标与分母），不作筛查（[series] yardsticks）"),
+    ("gdp_real_growth null refitted without the 1 region-year of 3 runs discovered at q <= 0.1 "
+     "(t df 48.0 -> inf, scale 1.10 -> 1.09)",
+     "地区生产总值增速的经验零分布在剔除 q ≤ 0.1 下已发现的 3 段游程（1 个地区—年份）后重新拟合"
+     "（t 分布自由度 48.0 → ∞，尺度 1.10 → 1.09）"),
+    ("no pm25 in the panel; not applicable", "数据中没有PM2.5浓度，不适用"),
+])
+def test_frequent_notes_read_in_chinese(note, want):
+    assert note_text(note, "zh") == want
+    assert note_text(note, "en") == note
+
+
+def test_other_notes_stay_as_written():
+    odd = "3395 figures of gdp left out of the last-digit test: over 50 % end in 0"
+    assert note_text(odd, "zh") == odd
+    # every template fills only groups its pattern has
+    for pattern, zh in NOTES_ZH:
+        assert set(re.findall(r"{(\w+)}", zh)) <= set(pattern.groupindex), pattern.pattern

@@ -137,7 +137,7 @@ def test_number_and_percent_sign_never_split_across_lines():
 def test_every_note_reaches_the_methods_appendix(run_dir, monkeypatch):
     """The prefecture atlas run had 41 notes and the appendix listed the first 40: the one dropped was
     the run-wide note on tests lost to false-discovery control. Each detector's notes are listed in
-    its own section (none dropped), the run-wide notes in "What did not apply"."""
+    its own section (none dropped), the run-wide notes in the closing "Notes" section."""
     from detect.registry import available
     from detect.report.pdf import build_source
     from detect.report.rundata import load_run
