@@ -71,18 +71,71 @@ def csv_error(name: str, exc: Exception) -> InputError:
     return InputError(f"{name}: cannot read as CSV: {text}{hint}")
 
 
-def extra_fields_refused(chunk: pd.DataFrame, name: str) -> pd.DataFrame:
-    """``chunk`` unchanged, or :class:`InputError` when pandas made its first column the index.
+#: How the first data rows of a CSV line up with its header (:func:`csv_layout`).
+PLAIN, ROW_NAMES, TRAILING_SEP, STRAY = "plain", "row_names", "trailing_sep", "stray"
+_LAYOUT_ROWS = 200
 
-    pandas does that, without an error, when the first data row has more fields than the header:
-    every value then sits one column to the left of its name.
+
+def csv_layout(path: Path, sep: str, encoding: str, n_header: int) -> str:
+    """How the first data rows of a CSV file line up with its ``n_header`` header fields.
+
+    ``plain``: the first data row has as many fields as the header. When it has one more, pandas
+    quietly makes the first column the index; whether that is right depends on the rows read here
+    (up to 200): ``row_names`` when every one has one more field and those first fields number the
+    rows from 0 or 1 (R's ``write.table``, pandas ``index_label=False``: row numbers without a header
+    cell, which pandas lines up correctly), ``trailing_sep`` when every one ends in an empty field (a
+    separator after the last value, whose empty last field is dropped), ``stray`` otherwise: one row
+    split by an unquoted separator, or a column without a name (other row names look the same and
+    are refused too: the message asks for a name in the header).
     """
-    if isinstance(chunk.index, pd.RangeIndex):
+    import csv
+    import itertools
+
+    with open(path, newline="", encoding=encoding, errors="replace") as fh:
+        rows = list(itertools.islice(csv.reader(fh, delimiter=sep), 1, 1 + _LAYOUT_ROWS))
+    rows = [r for r in rows if r]
+    if not rows or len(rows[0]) != n_header + 1:
+        return PLAIN
+    if all(len(r) == n_header + 1 for r in rows):
+        if all(r[-1].strip() == "" for r in rows):
+            return TRAILING_SEP
+        first = [r[0].strip() for r in rows]
+        if all(f.isdigit() for f in first) and [int(f) for f in first] == list(range(int(first[0]),
+                                                                                   int(first[0]) + len(first))) \
+                and int(first[0]) in (0, 1):
+            return ROW_NAMES
+    return STRAY
+
+
+def extra_fields_refused(chunk: pd.DataFrame, name: str, layout: str = PLAIN, block: bool = False) -> pd.DataFrame:
+    """``chunk`` unchanged, or :class:`InputError` when pandas made its first column the index of a file
+    whose rows do not all carry a row name (:func:`csv_layout`): the values would sit one column off.
+
+    ``block``: the chunk is one Dask block, whose first row need not be the file's.
+    """
+    if isinstance(chunk.index, pd.RangeIndex) or layout == ROW_NAMES:
         return chunk
-    raise InputError(
-        f"{name}: the first data row has more fields than the header ({', '.join(map(str, chunk.columns))}) — "
-        "a value with an unquoted separator (write 1,234.56 as \"1,234.56\" or 1234.56), or a column without a "
-        "name in the header")
+    header = list(chunk.columns)
+    if layout == TRAILING_SEP:
+        # a separator after the last value: pandas took the first column as the index and moved every
+        # value one name to the left, leaving the last column empty; put them back under their names
+        full = chunk.reset_index()
+        filled = full.iloc[:, -1].astype(str).str.strip() != ""
+        if not filled.any():
+            return pd.DataFrame(full.iloc[:, :len(header)].to_numpy(), columns=header)
+        row = ", ".join(map(str, full[filled].iloc[0].tolist()))
+        raise InputError(f"{name}: a row has a value after its last column ({row}; header {', '.join(header)}) — "
+                         "a value with an unquoted separator (write 1,234.56 as \"1,234.56\" or 1234.56)")
+    raise more_fields_error(name, header, block)
+
+
+def more_fields_error(name: str, header: list, block: bool = False) -> InputError:
+    """The refusal of a CSV whose data row has more fields than its header (see :func:`csv_layout`)."""
+    where = "the first row of one Dask block (not necessarily of the file; --engine stream names the line)" \
+        if block else "the first data row"
+    return InputError(
+        f"{name}: {where} has more fields than the header ({', '.join(map(str, header))}) — a value with an "
+        "unquoted separator (write 1,234.56 as \"1,234.56\" or 1234.56), or a column without a name in the header")
 
 
 def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -114,10 +167,13 @@ def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.Dat
     # and a row split by an unquoted thousands separator ("B,1,234.56") would give "1" as the amount.
     # Chunks hold as many cells as chunk_rows rows of the wanted columns would, so memory stays bounded.
     rows = max(1, chunk_rows * len(cols) // max(len(have), len(cols)))
+    layout = csv_layout(path, sep, enc, len(have))
+    if layout == STRAY:
+        raise more_fields_error(path.name, have)
     try:
         reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=rows, encoding=enc)
         for chunk in reader:
-            yield extra_fields_refused(chunk, path.name)[cols]
+            yield extra_fields_refused(chunk, path.name, layout)[cols]
     except pd.errors.ParserError as exc:
         raise csv_error(path.name, exc) from None
     except (UnicodeDecodeError, EOFError, OSError) as exc:
@@ -249,4 +305,4 @@ def count_file(path: str | Path, column: str, test: str, *, min_value: float | N
     return groups
 
 
-__all__ = ["CHUNK_ROWS", "count_file", "csv_error", "extra_fields_refused", "file_format", "iter_column"]
+__all__ = ["CHUNK_ROWS", "count_file", "csv_error", "csv_layout", "extra_fields_refused", "more_fields_error", "file_format", "iter_column"]

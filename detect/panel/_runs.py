@@ -216,7 +216,7 @@ class RunScores:
 
 
 def run_scores(z: pd.DataFrame, c: float, trim_q: float = 0.0, positive: bool = False,
-               min_runs: int = 1) -> RunScores:
+               min_runs: int = 3) -> RunScores:
     """Empirical-null scores of ``z`` (regions x years), runs beyond ``c`` and their p-values.
 
     The Student-t null is fitted to the centre of all finite values (:func:`fit_null`). With
@@ -238,7 +238,7 @@ def run_scores(z: pd.DataFrame, c: float, trim_q: float = 0.0, positive: bool = 
     positive : bool
         Test only runs of positive scores.
     min_runs : int
-        Fewest discoveries that trigger the refit.
+        Fewest discoveries that trigger the refit (the shipped ``null_trim_min_runs``).
 
     Returns
     -------

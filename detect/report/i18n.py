@@ -298,9 +298,9 @@ NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), z) for
     (r"^(?P<inds>[\w, ]+) not screened \(yardsticks: proxies and denominators, \[series\] yardsticks\)$",
      "{inds}为参照指标（代理指标与分母），不作筛查（[series] yardsticks）"),
     (r"^(?P<ind>\w+) gaps are autocorrelated \(lag-1 r = (?P<r>[-\d.]+)\); they were prewhitened before the "
-     r"run test$", "{ind}的差距存在自相关（一阶相关 r = {r}），游程检验前已做预白化"),
+     r"run test$", "{ind}与代理指标所示增速的差距存在自相关（一阶相关 r = {r}），游程检验前已做预白化"),
     (r"^(?P<ind>\w+) prewhitened gaps still autocorrelated \(lag-1 r = (?P<r>[-\d.]+)\); run p-values use a "
-     r"variance inflation of (?P<v>[\d.]+)$", "{ind}预白化后的差距仍有自相关（一阶相关 r = {r}），游程 p 值按方差膨胀系数 {v} 计算"),
+     r"variance inflation of (?P<v>[\d.]+)$", "{ind}预白化后的差距仍有自相关（一阶相关 r = {r}），游程 p 值按自相关把方差放大 {v} 倍计算"),
     (r"^(?P<ind>\w+) null refitted without the (?P<n>\d+) region-years? of (?P<k>\d+) runs? discovered at "
      r"q <= (?P<q>[\d.]+) \(t df (?P<d0>\S+) -> (?P<d1>\S+), scale (?P<s0>\S+) -> (?P<s1>\S+)\)$",
      "{ind}的经验零分布在剔除 q ≤ {q} 下已发现的 {k} 段游程（{n} 个地区—年份）后重新拟合"
@@ -318,7 +318,7 @@ NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), z) for
     (r"^(?P<n>\d+) non-tax-share region-years not tested \(fewer than (?P<k>\d+) peers that year, or zero peer "
      r"spread\)$", "{n} 个非税收入占比地区—年份未检验（当年同级地区少于 {k} 个，或同级离散度为零）"),
     (r"^(?P<n>\d+) figures with fewer than (?P<k>\d+) significant digits not used \(their last digit is a leading "
-     r"digit, not expected uniform\)$", "{n} 个有效数字少于 {k} 位的数值未使用（其末位即首位数字，不应均匀分布）"),
+     r"digit, not expected uniform\)$", "{n} 个有效数字少于 {k} 位的数值未使用（其末位仍属前导数字（首位或第二位），不能假定为均匀分布）"),
     (r"^(?P<n>\d+) regions with fewer than (?P<k>\d+) testable figures \(last-digit test needs an expected 5 per "
      r"digit\)$", "{n} 个地区可检验数值少于 {k} 个（末位数字检验要求每个数字的期望频数至少为 5）"),
     (r"^no (?P<ind>\w+) in the panel(; not applicable)?$", "数据中没有{ind}，不适用"),
@@ -332,19 +332,29 @@ NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), z) for
 _NOTE_TERMS = {"revenue_outgrows_base": "收入增速与税基增速之差", "nontax_share_jump": "非税收入占比变动"}
 
 
+def _term(name: str) -> str:
+    """The Chinese name of an indicator, a measure or a peer_outlier feature named in a note."""
+    from detect.data.aliases import label
+    from detect.panel.peer import FEATURE_LABELS
+
+    if name in _NOTE_TERMS:
+        return _NOTE_TERMS[name]
+    if name in FEATURE_LABELS:
+        return FEATURE_LABELS[name][1]
+    return label(name, "zh")
+
+
 def note_text(note: str, lang: str) -> str:
     """A detector's note in ``lang``: the Chinese text of :data:`NOTES_ZH` when one matches, else as written."""
     if lang != "zh":
         return note
-    from detect.data.aliases import label
-
     for pattern, zh in NOTES_ZH:
         m = pattern.match(note)
         if m:
             g = {k: ("∞" if v == "inf" else v) for k, v in m.groupdict().items() if v is not None}
             if "ind" in g:
-                g["ind"] = _NOTE_TERMS.get(g["ind"]) or label(g["ind"], "zh")
+                g["ind"] = _term(g["ind"])
             if "inds" in g:
-                g["inds"] = "、".join(label(x.strip(), "zh") for x in g["inds"].split(","))
+                g["inds"] = "、".join(_term(x.strip()) for x in g["inds"].split(","))
             return zh.format(**g)
     return note

@@ -28,6 +28,7 @@ import os
 import re
 import sqlite3
 import time
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -60,9 +61,10 @@ _GENESIS = "0" * 64
 _BUSY_TIMEOUT_MS = 5000      # how long SQLite itself waits for a lock before reporting BUSY
 _MAX_ATTEMPTS = 50           # then detect retries the whole transaction, with a growing pause,
 _MAX_WAIT_FACTOR = 6         # for at most this many busy timeouts in all (30 s by default), then gives up
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 #: Other unambiguous year-first spellings a reviewer types: 2026/12/31, 2026.12.31, 2026-1-5, 2026年12月31日.
-_YMD_RE = re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?$")
+_YMD_RE = re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*[日号]?"
+                     r"(?:[ T]0{1,2}:00(?::00)?)?$", re.ASCII)
 #: C0 control characters other than tab, line feed and carriage return (Excel cannot store them).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -97,8 +99,9 @@ def utc_now() -> str:
 def parse_date(value: Any, what: str = "date") -> str | None:
     """A ``YYYY-MM-DD`` text from a date, datetime or text; None for empty; InputError otherwise.
 
-    Text may also be year-first with ``/``, ``.`` or 年月日 and one-digit months or days
-    (``2026/1/5``, ``2026年1月5日``); day-first or month-first forms are refused as ambiguous.
+    Text may also be year-first with ``/``, ``.`` or 年月日(号) and one-digit months or days
+    (``2026/1/5``, ``2026年1月5日``), in full-width digits, with a midnight time; day-first or
+    month-first forms are refused as ambiguous.
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -106,11 +109,9 @@ def parse_date(value: Any, what: str = "date") -> str | None:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value).strip()
+    text = unicodedata.normalize("NFKC", str(value)).strip()     # full-width digits and ／．from an IME
     if not text:
         return None
-    if text[:10] != text and re.match(r"^\d{4}-\d{2}-\d{2}[ T]00:00(:00)?$", text):
-        text = text[:10]
     m = _YMD_RE.match(text) if not _DATE_RE.match(text) else None
     if m:
         text = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"

@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 
 from detect.digits.counts import DigitCounts, Sign, count_digits, count_digits_by_group
-from detect.digits.io import csv_error, extra_fields_refused, file_format
+from detect.digits.io import (PLAIN, STRAY, csv_error, csv_layout, extra_fields_refused, file_format,
+                              more_fields_error)
 from detect.exceptions import InputError, UsageError
 from detect.scale.streaming import (GroupAggregates, ValueCounts, aggregate_frame, reduce_counts,
                                     value_counts_array)
@@ -101,7 +102,8 @@ def _csv_options(p: Path) -> dict:
     for enc in ("utf-8-sig", "gb18030"):
         try:
             head = pd.read_csv(p, sep=sep, nrows=0, encoding=enc)
-            return {"sep": sep, "encoding": enc, "columns": [str(c) for c in head.columns]}
+            cols = [str(c) for c in head.columns]
+            return {"sep": sep, "encoding": enc, "columns": cols, "layout": csv_layout(p, sep, enc, len(cols))}
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError) as exc:
@@ -133,9 +135,14 @@ def read_frame(path: str | Path, columns: list[str], *, blocksize: int | None = 
     fmt = file_format(path)
     if fmt == "csv":
         opts = {"sep": "\t" if ".tsv" in [s.lower() for s in Path(str(path)).suffixes] else ",", "encoding": "utf-8-sig"}
+        layout = PLAIN
         if not _is_url(path):
             opts = _csv_options(Path(path))
-            _check_columns(name, opts.pop("columns"), cols)
+            header = opts.pop("columns")
+            _check_columns(name, header, cols)
+            layout = opts.pop("layout")
+            if layout == STRAY:
+                raise more_fields_error(name, header)
         compressed = Path(str(path)).suffix.lower() in (".gz", ".zip", ".bz2", ".xz")
         # every column is parsed, then projected inside the partitions (which Dask cannot push down
         # into usecols): with usecols pandas stops checking the field count, and a row split by an
@@ -146,7 +153,8 @@ def read_frame(path: str | Path, columns: list[str], *, blocksize: int | None = 
         except pd.errors.ParserError as exc:
             raise csv_error(name, exc) from None
         meta = pd.DataFrame({c: pd.Series(dtype=ddf.dtypes[c]) for c in cols})
-        return ddf.map_partitions(lambda d: extra_fields_refused(d, name)[cols], meta=meta)
+        several = ddf.npartitions > 1
+        return ddf.map_partitions(lambda d: extra_fields_refused(d, name, layout, several)[cols], meta=meta)
     if fmt == "parquet":
         if not _is_url(path):
             import pyarrow as pa

@@ -163,6 +163,9 @@ def test_a_row_split_by_an_unquoted_thousands_separator_is_refused(tmp_path, cap
     "vendor,amount\n" + "A,1000.25,3\n" * 60,                     # a third column without a name
     "vendor;amount\nA;1000.25\n" + "B;1;234.56\n" + "A;1000.25\n" * 60,   # semicolons, sniffed as detect run does
     "vendor\tamount\nA\t1000.25\nB\t1\t234.56\n" + "A\t1000.25\n" * 60,   # tab-separated
+    "vendor;amount\nB;1;234.56\n" + "A;1000.25\n" * 60,                   # semicolons, in the first data row
+    "vendor\tamount\nB\t1\t234.56\n" + "A\t1000.25\n" * 60,             # tabs, in the first data row
+    "vendor,amount\n" + "A,1000.25,\n" * 250 + "B,1,234.56\n",           # after rows that end in a separator
 ])
 def test_more_fields_than_the_header_is_refused_wherever_it_is(tmp_path, capsys, engine, text):
     """pandas makes the first column the index, without an error, when the first data row has more
@@ -171,4 +174,26 @@ def test_more_fields_than_the_header_is_refused_wherever_it_is(tmp_path, capsys,
     p.write_text(text, encoding="utf-8")
     assert main(["benford", str(p), "--column", "amount", "--test", "last", "--engine", engine]) == 2
     err = capsys.readouterr().err
-    assert "more fields than the header" in err or "Expected 2 fields" in err
+    assert ("more fields than the header" in err or "Expected 2 fields" in err
+            or "a value after its last column (B, 1, 234.56" in err)
+
+
+@pytest.mark.parametrize("engine", ["memory", "stream"])
+@pytest.mark.parametrize("layout", ["pandas index", "R row names", "separator after the last value"])
+def test_row_names_and_trailing_separators_are_read_under_their_names(tmp_path, capsys, engine, layout):
+    """Files whose every row has one field more than the header are common and line up: row names
+    without a header cell (R write.table, pandas index_label=False) or a separator after the last
+    value. The amounts must be read from the amount column, not the one beside it."""
+    amounts = [f"{1000 + 37.13 * i:.2f}" for i in range(300)]
+    p = tmp_path / "pay.csv"
+    if layout == "pandas index":
+        pd.DataFrame({"vendor": ["A"] * 300, "amount": amounts}).to_csv(p)
+    elif layout == "R row names":
+        p.write_text('"vendor","amount"\n' + "".join(f'"{i + 1}","A",{a}\n' for i, a in enumerate(amounts)))
+    else:
+        p.write_text("vendor,amount\n" + "".join(f"A,{a},\n" for a in amounts))
+    assert main(["benford", str(p), "--column", "amount", "--test", "last", "--engine", engine,
+                 "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    want = np.bincount([int(a[-1]) for a in amounts], minlength=10)
+    assert got["n"] == 300 and [d["count"] for d in got["digits"]] == want.tolist()

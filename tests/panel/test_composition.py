@@ -90,6 +90,8 @@ def test_null_refitted_without_discovered_runs_when_a_fifth_of_regions_inflate(k
 
     assert any(n.startswith("composition: revenue_outgrows_base null refitted without the") for n in on.notes)
     assert not any("refitted" in n for n in off.notes)
+    never = det.run(panel, config.with_(thresholds={"composition": {"null_trim_min_runs": 1000}}))
+    assert not any("refitted" in n for n in never.notes) and np.array_equal(best(never), best(off))
     assert np.median(np.log10(best(off)) - np.log10(best(on))) > 0.5
     assert (best(on) < 1e-3).sum() > (best(off) < 1e-3).sum()
     trimmed = [f.evidence["null_trimmed_region_years"] for f in on if f.indicator == "fiscal_revenue"]

@@ -112,6 +112,10 @@ def test_null_refitted_without_discovered_runs_finds_more_of_many_plants(kit, co
     p_on, p_off = planted_p(on), planted_p(off)
     assert any("gdp null refitted without the" in n for n in on.notes)
     assert not any("refitted" in n for n in off.notes)
+    # the detector passes null_trim_min_runs on: with 1000 required, nothing is refitted
+    never = det.run(panel, config.with_(thresholds={"proxy_divergence": {"null_trim_min_runs": 1000}}))
+    assert not any("refitted" in n for n in never.notes)
+    assert np.array_equal(planted_p(never), planted_p(off))
     assert np.median(np.log10(p_off) - np.log10(p_on)) > 0.3, (p_on, p_off)
     assert (p_on < 1e-3).sum() > (p_off < 1e-3).sum()
     df_on = {f.evidence["null_t_df"] for f in on if f.indicator == "gdp"}

@@ -67,6 +67,8 @@ def test_summary_table_title_says_what_its_rows_are():
      "地区生产总值增速的经验零分布在剔除 q ≤ 0.1 下已发现的 3 段游程（1 个地区—年份）后重新拟合"
      "（t 分布自由度 48.0 → ∞，尺度 1.10 → 1.09）"),
     ("no pm25 in the panel; not applicable", "数据中没有PM2.5浓度，不适用"),
+    ("features dropped for coverage below 50%: revenue_vs_tax, debt_growth",
+     "覆盖率低于 50% 的特征未使用：财政收入增速减税收增速、债务余额增速"),
 ])
 def test_frequent_notes_read_in_chinese(note, want):
     assert note_text(note, "zh") == want

@@ -390,7 +390,8 @@ def test_status_table_text_has_no_control_characters(reg, make_run):
 @pytest.mark.parametrize("text, want", [
     ("2026-12-31", "2026-12-31"), ("2026/12/31", "2026-12-31"), ("2026.1.5", "2026-01-05"),
     ("2026-1-5", "2026-01-05"), ("2026年12月31日", "2026-12-31"), ("2026年1月5日", "2026-01-05"),
-    (" 2026 / 3 / 9 ", "2026-03-09"), ("2026-12-31 00:00:00", "2026-12-31"),
+    (" 2026 / 3 / 9 ", "2026-03-09"), ("2026-12-31 00:00:00", "2026-12-31"), ("2026/12/31 00:00", "2026-12-31"),
+    ("２０２６年１２月３１日", "2026-12-31"), ("2026年12月31号", "2026-12-31"), ("２０２６／１／５", "2026-01-05"),
 ])
 def test_deadlines_typed_year_first_are_read(text, want):
     from detect.review.store import parse_date
@@ -398,7 +399,8 @@ def test_deadlines_typed_year_first_are_read(text, want):
     assert parse_date(text, "deadline") == want
 
 
-@pytest.mark.parametrize("text", ["31/12/2026", "12/31/2026", "2026-02-30", "2026年13月1日", "next week", "2026-12"])
+@pytest.mark.parametrize("text", ["31/12/2026", "12/31/2026", "2026-02-30", "2026年13月1日", "next week", "2026-12",
+                                  "2026-1-5 12:00", "٢٠٢٦-١٢-٣١"])
 def test_ambiguous_or_impossible_deadlines_are_refused(text):
     from detect.review.store import parse_date
 

@@ -494,3 +494,17 @@ def test_more_fields_than_the_header_in_the_first_row_is_refused(client, tmp_pat
     p.write_text("vendor,amount\nB,1,234.56\n" + "".join(f"A,{1000 + i}.25\n" for i in range(50_000)), encoding="utf-8")
     with pytest.raises(InputError, match="pay.csv: the first data row has more fields than the header"):
         de.dask_counts(p, "amount", "last", client=client, blocksize=64 * 1024)
+
+
+@pytest.mark.parametrize("layout", ["R row names", "separator after the last value"])
+def test_row_names_and_trailing_separators_read_as_in_memory(client, tmp_path, layout):
+    amounts = [f"{1000 + 37.13 * (i % 997):.2f}" for i in range(20_000)]
+    p = tmp_path / "pay.csv"
+    if layout == "R row names":
+        p.write_text('"vendor","amount"\n' + "".join(f'"{i + 1}","A",{a}\n' for i, a in enumerate(amounts)))
+    else:
+        p.write_text("vendor,amount\n" + "".join(f"A,{a},\n" for a in amounts))
+    got = de.dask_counts(p, "amount", "last", client=client, blocksize=64 * 1024)
+    from detect.digits.io import count_file
+    want = count_file(p, "amount", "last")
+    assert got.n_in == want.n_in == 20_000 and np.array_equal(got.counts, want.counts)
