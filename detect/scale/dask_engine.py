@@ -103,6 +103,12 @@ def _csv_options(p: Path) -> dict:
         try:
             head = pd.read_csv(p, sep=sep, nrows=0, encoding=enc)
             cols = [str(c) for c in head.columns]
+            if sep == "," and len(cols) == 1:
+                # one column under commas: a tab-, semicolon- or pipe-separated .csv, as detect.digits.io sniffs it
+                alt = max(("\t", ";", "|"), key=cols[0].count)
+                if cols[0].count(alt):
+                    sep = alt
+                    cols = [str(c) for c in pd.read_csv(p, sep=sep, nrows=0, encoding=enc).columns]
             return {"sep": sep, "encoding": enc, "columns": cols, "layout": csv_layout(p, sep, enc, len(cols))}
         except UnicodeDecodeError:
             continue

@@ -508,3 +508,15 @@ def test_row_names_and_trailing_separators_read_as_in_memory(client, tmp_path, l
     from detect.digits.io import count_file
     want = count_file(p, "amount", "last")
     assert got.n_in == want.n_in == 20_000 and np.array_equal(got.counts, want.counts)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_semicolon_tab_pipe_csv_sniffed_as_in_memory(client, tmp_path, sep):
+    """A .csv separated by ; tab or | was 'no column' under Dask while the memory engine sniffs it."""
+    from detect.digits.io import count_file
+
+    amounts = [f"{1000 + 37.13 * (i % 997):.2f}" for i in range(5_000)]
+    p = tmp_path / "sep.csv"
+    p.write_text(f"vendor{sep}amount\n" + "".join(f"A{sep}{a}\n" for a in amounts), encoding="utf-8")
+    got, want = de.dask_counts(p, "amount", "last", client=client), count_file(p, "amount", "last")
+    assert got.n_in == want.n_in == 5_000 and np.array_equal(got.counts, want.counts)
