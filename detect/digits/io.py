@@ -138,11 +138,21 @@ def more_fields_error(name: str, header: list, block: bool = False) -> InputErro
         "unquoted separator (write 1,234.56 as \"1,234.56\" or 1234.56), or a column without a name in the header")
 
 
-def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+def csv_format(path: Path) -> tuple[str, str, list[str]]:
+    """Separator, encoding and header of a local CSV file, as every engine reads it.
+
+    The separator is a tab for ``.tsv`` and a comma otherwise, unless the header under commas is one
+    column holding tabs, semicolons or pipes (``detect run`` sniffs them too). The encoding is UTF-16
+    with a byte order mark (Excel's "Unicode Text" export), else UTF-8, else GB18030.
+
+    Raises
+    ------
+    InputError
+        Text in none of those encodings, or a header the parser refuses.
+    """
     sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
     with open(path, "rb") as fh:
         bom = fh.read(2)
-    # UTF-16 with a byte order mark: Excel's "Unicode Text" export (tab-separated)
     encodings = ("utf-16",) if bom in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "gb18030")
     for enc in encodings:
         try:
@@ -155,13 +165,16 @@ def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.Dat
     else:
         raise InputError(f"{path.name}: not UTF-8, UTF-16 or GB18030 text")
     have = [str(c) for c in head.columns]
-    if sep == "," and len(have) == 1 and any(c not in have for c in cols):
-        # one column under commas: a tab-, semicolon- or pipe-separated .csv (``detect run`` sniffs them too)
+    if sep == "," and len(have) == 1:
         alt = max(("\t", ";", "|"), key=have[0].count)
         if have[0].count(alt):
             sep = alt
-            head = pd.read_csv(path, sep=sep, nrows=0, encoding=enc)
-            have = [str(c) for c in head.columns]
+            have = [str(c) for c in pd.read_csv(path, sep=sep, nrows=0, encoding=enc).columns]
+    return sep, enc, have
+
+
+def _csv_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    sep, enc, have = csv_format(path)
     _check_columns(path, have, cols)
     # every column is read (not usecols): with usecols the parser no longer checks the field count,
     # and a row split by an unquoted thousands separator ("B,1,234.56") would give "1" as the amount.
@@ -305,4 +318,4 @@ def count_file(path: str | Path, column: str, test: str, *, min_value: float | N
     return groups
 
 
-__all__ = ["CHUNK_ROWS", "count_file", "csv_error", "csv_layout", "extra_fields_refused", "more_fields_error", "file_format", "iter_column"]
+__all__ = ["CHUNK_ROWS", "count_file", "csv_error", "csv_format", "csv_layout", "extra_fields_refused", "more_fields_error", "file_format", "iter_column"]

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from detect.digits.counts import DigitCounts, Sign, count_digits, count_digits_by_group
-from detect.digits.io import (PLAIN, STRAY, csv_error, csv_layout, extra_fields_refused, file_format,
+from detect.digits.io import (PLAIN, STRAY, csv_error, csv_format, csv_layout, extra_fields_refused, file_format,
                               more_fields_error)
 from detect.exceptions import InputError, UsageError
 from detect.scale.streaming import (GroupAggregates, ValueCounts, aggregate_frame, reduce_counts,
@@ -96,25 +96,12 @@ def _is_url(path: str | Path) -> bool:
 
 
 def _csv_options(p: Path) -> dict:
-    """Separator and encoding of a CSV file as :mod:`detect.digits.io` reads it (local files only)."""
-    suffixes = [s.lower() for s in p.suffixes]
-    sep = "\t" if ".tsv" in suffixes else ","
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            head = pd.read_csv(p, sep=sep, nrows=0, encoding=enc)
-            cols = [str(c) for c in head.columns]
-            if sep == "," and len(cols) == 1:
-                # one column under commas: a tab-, semicolon- or pipe-separated .csv, as detect.digits.io sniffs it
-                alt = max(("\t", ";", "|"), key=cols[0].count)
-                if cols[0].count(alt):
-                    sep = alt
-                    cols = [str(c) for c in pd.read_csv(p, sep=sep, nrows=0, encoding=enc).columns]
-            return {"sep": sep, "encoding": enc, "columns": cols, "layout": csv_layout(p, sep, enc, len(cols))}
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError) as exc:
-            raise InputError(f"{p.name}: cannot read as CSV: {exc}") from None
-    raise InputError(f"{p.name}: not UTF-8 or GB18030 text")
+    """Separator, encoding, header and layout of a local CSV file as :mod:`detect.digits.io` reads it."""
+    sep, enc, cols = csv_format(p)
+    if enc == "utf-16":
+        raise InputError(f"{p.name}: UTF-16 text cannot be cut into Dask blocks; use --engine stream, or save "
+                         "the file as UTF-8")
+    return {"sep": sep, "encoding": enc, "columns": cols, "layout": csv_layout(p, sep, enc, len(cols))}
 
 
 def _check_columns(name: str, have: list[str], want: list[str]) -> None:

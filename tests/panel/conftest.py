@@ -84,12 +84,22 @@ def clean_frame() -> pd.DataFrame:
     return make_frame()
 
 
+def best_p(findings, codes, indicator: str) -> np.ndarray:
+    """Each region of ``codes``: the smallest p-value of its findings on ``indicator`` (1 when none)."""
+    best: dict[str, float] = {}
+    for f in findings:
+        if f.region_code in codes and f.indicator == indicator:
+            best[f.region_code] = min(best.get(f.region_code, 1.0), f.p_value)
+    return np.array([best.get(c, 1.0) for c in codes])
+
+
 class _Kit:
     """The helpers of this module, handed to tests as the ``kit`` fixture (no test-module imports)."""
 
     make_frame = staticmethod(make_frame)
     to_panel = staticmethod(to_panel)
     scale = staticmethod(scale)
+    best_p = staticmethod(best_p)
 
 
 @pytest.fixture(scope="session")

@@ -82,11 +82,7 @@ def test_null_refitted_without_discovered_runs_when_a_fifth_of_regions_inflate(k
     off = det.run(panel, config.with_(thresholds={"composition": {"null_trim_q": 0}}))
 
     def best(res):
-        p = {}
-        for f in res:
-            if f.region_code in codes and f.indicator == "fiscal_revenue":
-                p[f.region_code] = min(p.get(f.region_code, 1.0), f.p_value)
-        return np.array([p.get(c, 1.0) for c in codes])
+        return kit.best_p(res, codes, "fiscal_revenue")
 
     assert any(n.startswith("composition: revenue_outgrows_base null refitted without the") for n in on.notes)
     assert not any("refitted" in n for n in off.notes)

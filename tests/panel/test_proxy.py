@@ -103,11 +103,7 @@ def test_null_refitted_without_discovered_runs_finds_more_of_many_plants(kit, co
     off = det.run(panel, config.with_(thresholds={"proxy_divergence": {"null_trim_q": 0}}))
 
     def planted_p(res):
-        best = {}
-        for f in res:
-            if f.region_code in codes and f.indicator == "gdp":
-                best[f.region_code] = min(best.get(f.region_code, 1.0), f.p_value)
-        return np.array([best.get(c, 1.0) for c in codes])
+        return kit.best_p(res, codes, "gdp")
 
     p_on, p_off = planted_p(on), planted_p(off)
     assert any("gdp null refitted without the" in n for n in on.notes)
