@@ -520,3 +520,10 @@ def test_semicolon_tab_pipe_csv_sniffed_as_in_memory(client, tmp_path, sep):
     p.write_text(f"vendor{sep}amount\n" + "".join(f"A{sep}{a}\n" for a in amounts), encoding="utf-8")
     got, want = de.dask_counts(p, "amount", "last", client=client), count_file(p, "amount", "last")
     assert got.n_in == want.n_in == 5_000 and np.array_equal(got.counts, want.counts)
+
+
+def test_utf16_is_refused_with_what_to_use_instead(tmp_path):
+    p = tmp_path / "export.csv"
+    p.write_bytes("vendor\tamount\nA\t12.34\n".encode("utf-16"))
+    with pytest.raises(InputError, match="UTF-16 text cannot be cut into Dask blocks; use --engine stream"):
+        de.read_frame(p, ["amount"])
