@@ -325,6 +325,23 @@ NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), z) for
     (r"^features dropped for coverage below (?P<p>\d+)%: (?P<inds>[\w, ]+)$", "覆盖率低于 {p}% 的特征未使用：{inds}"),
     (r"^(?P<n>\d+) tests with p <= report_p did not reach q <= (?P<q>[\d.]+) after false-discovery control and "
      r"are not listed$", "{n} 项 p ≤ report_p 的检验经错误发现率控制后未达到 q ≤ {q}，未列出"),
+    (r"^(?P<n>\d+) (?P<ind>\w+) series not tested \(fewer than (?P<k>\d+) growth rates or fewer than (?P<m>\d+) "
+     r"peers\)$", "{n} 个{ind}序列未检验（增速少于 {k} 个或同级地区少于 {m} 个）"),
+    (r"^(?P<n>\d+) figures of (?P<inds>[\w, ]+) left out of the last-digit test: over (?P<p>\d+) % of all regions' "
+     r"figures end in 0 at that precision \(published rounded\)$",
+     "{inds}的 {n} 个数值未参加末位数字检验：所有地区在该精度下超过 {p}% 的数值以 0 结尾（按取整后发布）"),
+    (r"^no region has its parent in the panel \(no parent_code hierarchy\); not applicable$",
+     "数据中没有任何地区的上级地区（无 parent_code 层级），不适用"),
+    (r"^no debt_balance in the panel; no debt ratio computable \(supply debt_balance and 综合财力 parts "
+     r"(?P<inds>[\w, ]+)\)$", "数据中没有地方政府债务余额，无法计算债务率（请提供债务余额及综合财力的组成部分：{inds}）"),
+    (r"^no debt_balance in the panel; no projection$", "数据中没有地方政府债务余额，不做预测"),
+    (r"^(?P<ratio>\w+) \((?P<zh>[^)]+)\) not computable for (?P<n>\d+) of (?P<m>\d+) region-years; main reason: "
+     r"(?P<ind>\w+) not in the panel$", "{zh}在 {m} 个地区—年份中有 {n} 个无法计算；主要原因：数据中没有{ind}"),
+    (r"^(?P<ratio>\w+) \((?P<zh>[^)]+)\) not computable for (?P<n>\d+) of (?P<m>\d+) region-years; main reason: "
+     r"(?P<why>.+)$", "{zh}在 {m} 个地区—年份中有 {n} 个无法计算；主要原因（原文）：{why}"),
+    (r"^(?P<n>\d+) region-years before (?P<y>\d{4}) without debt figures: does not apply \(local-government debt "
+     r"is recorded from the end-(?P<y2>\d{4}) stock on; not a gap to fill\)$",
+     "{n} 个 {y} 年以前的地区—年份没有债务数据：不适用（地方政府债务自 {y2} 年末存量起才有记录，并非数据缺失）"),
 ))
 
 

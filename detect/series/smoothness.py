@@ -325,7 +325,7 @@ class Smoothness(Detector):
             tested = n_sub > 0
             n_short = int((np.isfinite(g).sum(axis=1) > 0).sum() - tested.sum())
             if n_short:
-                out.notes.append(f"smoothness: {n_short} {label(ind)} series not tested (fewer than {min_obs} growth "
+                out.notes.append(f"smoothness: {n_short} {ind} series not tested (fewer than {min_obs} growth "
                                  f"rates or fewer than {min_peers} peers)")
             with np.errstate(invalid="ignore"):
                 pmin = np.nanmin(np.where(np.isfinite(P), P, np.inf), axis=1)

@@ -69,6 +69,10 @@ def test_summary_table_title_says_what_its_rows_are():
     ("no pm25 in the panel; not applicable", "数据中没有PM2.5浓度，不适用"),
     ("features dropped for coverage below 50%: revenue_vs_tax, debt_growth",
      "覆盖率低于 50% 的特征未使用：财政收入增速减税收增速、债务余额增速"),
+    ("overdue_ratio (逾期债务率) not computable for 972 of 972 region-years; main reason: overdue_debt not in the panel",
+     "逾期债务率在 972 个地区—年份中有 972 个无法计算；主要原因：数据中没有逾期债务"),
+    ("31 tax_revenue series not tested (fewer than 8 growth rates or fewer than 8 peers)",
+     "31 个税收收入序列未检验（增速少于 8 个或同级地区少于 8 个）"),
 ])
 def test_frequent_notes_read_in_chinese(note, want):
     assert note_text(note, "zh") == want
