@@ -85,8 +85,14 @@ def cluster(scheduler: str | None = None, *, n_workers: int = 2, processes: bool
         finally:
             client.close()
         return
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None,
-                      silence_logs=logging.ERROR) as lc, \
+    import dask
+
+    # The workers' statistical profiler samples every thread with sys._current_frames(); on CPython
+    # 3.11 that can deadlock with the garbage collector (python/cpython#106883, dask/distributed#8616),
+    # and it did: a test cluster hung for good in one CI run. The profile is not used here.
+    with dask.config.set({"distributed.worker.profile.enabled": False}), \
+            LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None,
+                         silence_logs=logging.ERROR) as lc, \
             Client(lc) as client:
         yield client
 

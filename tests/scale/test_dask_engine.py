@@ -527,3 +527,12 @@ def test_utf16_is_refused_with_what_to_use_instead(tmp_path):
     p.write_bytes("vendor\tamount\nA\t12.34\n".encode("utf-16"))
     with pytest.raises(InputError, match="UTF-16 text cannot be cut into Dask blocks; use --engine stream"):
         de.read_frame(p, ["amount"])
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_local_cluster_workers_do_not_run_the_profiler(processes):
+    """The statistical profiler calls sys._current_frames(), which can deadlock with the garbage
+    collector on CPython 3.11 (python/cpython#106883): a test cluster hung in CI until it was off."""
+    with de.cluster(processes=processes) as c:
+        running = c.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+        assert len(running) == 2 and not any(running.values())
