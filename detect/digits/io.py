@@ -63,11 +63,14 @@ def _check_columns(path: Path, have: list[str], want: list[str]) -> None:
         raise InputError(f"{path.name}: no column {', '.join(map(repr, missing))}{hint}; columns are: {shown}")
 
 
+#: The usual cause of a row with one field too many.
+_SPLIT_VALUE = 'a value with an unquoted separator (write 1,234.56 as "1,234.56" or 1234.56)'
+
+
 def csv_error(name: str, exc: Exception) -> InputError:
     """The message for a CSV the parser refuses; a wrong field count gets the usual cause."""
     text = str(exc).strip().replace("\n", " ")
-    hint = (" — a value with an unquoted separator (write 1,234.56 as \"1,234.56\" or 1234.56), or a row "
-            "with a stray field" if "Expected" in text and "fields" in text else "")
+    hint = f" — {_SPLIT_VALUE}, or a row with a stray field" if "Expected" in text and "fields" in text else ""
     return InputError(f"{name}: cannot read as CSV: {text}{hint}")
 
 
@@ -100,9 +103,9 @@ def csv_layout(path: Path, sep: str, encoding: str, n_header: int) -> str:
         if all(r[-1].strip() == "" for r in rows):
             return TRAILING_SEP
         first = [r[0].strip() for r in rows]
-        if all(f.isdigit() for f in first) and [int(f) for f in first] == list(range(int(first[0]),
-                                                                                   int(first[0]) + len(first))) \
-                and int(first[0]) in (0, 1):
+        numbered = all(f.isdigit() for f in first) and [int(f) for f in first] in (
+            list(range(len(first))), list(range(1, len(first) + 1)))
+        if numbered:
             return ROW_NAMES
     return STRAY
 
@@ -125,7 +128,7 @@ def extra_fields_refused(chunk: pd.DataFrame, name: str, layout: str = PLAIN, bl
             return pd.DataFrame(full.iloc[:, :len(header)].to_numpy(), columns=header)
         row = ", ".join(map(str, full[filled].iloc[0].tolist()))
         raise InputError(f"{name}: a row has a value after its last column ({row}; header {', '.join(header)}) — "
-                         "a value with an unquoted separator (write 1,234.56 as \"1,234.56\" or 1234.56)")
+                         f"{_SPLIT_VALUE}")
     raise more_fields_error(name, header, block)
 
 
@@ -133,9 +136,8 @@ def more_fields_error(name: str, header: list, block: bool = False) -> InputErro
     """The refusal of a CSV whose data row has more fields than its header (see :func:`csv_layout`)."""
     where = "the first row of one Dask block (not necessarily of the file; --engine stream names the line)" \
         if block else "the first data row"
-    return InputError(
-        f"{name}: {where} has more fields than the header ({', '.join(map(str, header))}) — a value with an "
-        "unquoted separator (write 1,234.56 as \"1,234.56\" or 1234.56), or a column without a name in the header")
+    return InputError(f"{name}: {where} has more fields than the header ({', '.join(map(str, header))}) — "
+                      f"{_SPLIT_VALUE}, or a column without a name in the header")
 
 
 def csv_format(path: Path) -> tuple[str, str, list[str]]:
@@ -318,4 +320,5 @@ def count_file(path: str | Path, column: str, test: str, *, min_value: float | N
     return groups
 
 
-__all__ = ["CHUNK_ROWS", "count_file", "csv_error", "csv_format", "csv_layout", "extra_fields_refused", "more_fields_error", "file_format", "iter_column"]
+__all__ = ["CHUNK_ROWS", "count_file", "csv_error", "csv_format", "csv_layout", "extra_fields_refused", "file_format",
+           "iter_column", "more_fields_error"]
